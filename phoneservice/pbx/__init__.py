@@ -1,0 +1,1 @@
+"""The PBX side: AMI protocol, client, event translation and a replay server."""

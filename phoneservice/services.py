@@ -1,0 +1,90 @@
+"""Use cases: the questions the CLI, the web and the worker ask, with the clock injected."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+from phoneservice.domain.hours import Override, Status, effective_days, statuses
+from phoneservice.domain.schedule import DayPlan
+from phoneservice.domain.units import Unit
+from phoneservice.domain.workdays import deadline
+from phoneservice.registry import Registry
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    """The current instant (UTC)."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitStatus:
+    """A unit with its status at one instant."""
+
+    unit: Unit
+    status: Status
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """The callback deadline for a call missed at ``received_at``."""
+
+    unit: Unit
+    received_at: datetime
+    due_at: datetime
+
+
+class HoursService:
+    """Open/closed, effective hours and deadlines over one registry."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        clock: Clock = system_clock,
+        overrides: Callable[[], Sequence[Override]] = tuple,
+    ) -> None:
+        self.registry = registry
+        self.clock = clock
+        self.overrides = overrides
+
+    def now(self) -> datetime:
+        """The current instant in the registry's time zone."""
+        return self.clock().astimezone(self.registry.timezone)
+
+    def today(self) -> date:
+        """Today's local date."""
+        return self.now().date()
+
+    def units(self, ids: Sequence[str] = ()) -> list[Unit]:
+        """The units named by ``ids`` (all, in file order, when empty)."""
+        if not ids:
+            return list(self.registry.units.values())
+        return [self.registry.unit(unit_id) for unit_id in ids]
+
+    def status(self, ids: Sequence[str] = (), at: datetime | None = None) -> list[UnitStatus]:
+        """Each unit's status at ``at`` (now by default), overrides included."""
+        units = self.units(ids)
+        active = self.overrides()
+        entries = [(u.schedule, [o for o in active if o.unit == u.id]) for u in units]
+        found = statuses(entries, at or self.now())
+        return [UnitStatus(unit, state) for unit, state in zip(units, found, strict=True)]
+
+    def hours(self, unit_id: str, first: date | None = None, days: int = 7) -> list[DayPlan]:
+        """The effective intervals of a unit for ``days`` dates from ``first`` (today)."""
+        unit = self.registry.unit(unit_id)
+        return effective_days(unit.schedule, first or self.today(), days)
+
+    def deadline(self, unit_id: str, received_at: datetime) -> Deadline:
+        """When a call to ``unit_id`` missed at ``received_at`` must be acknowledged."""
+        unit = self.registry.unit(unit_id)
+        tz = self.registry.timezone
+        due = deadline(unit.schedule.calendar, received_at, tz)
+        return Deadline(unit, received_at.astimezone(tz), due)
+
+    def horizon(self, days: int) -> tuple[date, date]:
+        """Today and the date ``days`` later."""
+        today = self.today()
+        return today, today + timedelta(days=days)

@@ -1,0 +1,181 @@
+"""The command line: JSON shapes, text output and exit codes (SPEC §8)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+
+import pytest
+
+from phoneservice.cli import main
+from tests.conftest import BORGERSERVICE, HEADER, ROOT, SHIPPED_CONFIG
+
+FIXED = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def fixed_clock() -> datetime:
+    return FIXED
+
+
+@pytest.fixture
+def spec_config(tmp_path):
+    """The SPEC's Borgerservice without a Christmas-week closure, as a file."""
+    path = tmp_path / "opening_hours.toml"
+    path.write_text(HEADER + BORGERSERVICE, encoding="utf-8")
+    return str(path)
+
+
+def run(argv, capsys):
+    code = main(argv, clock=fixed_clock)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_status_json_matches_the_spec_example(spec_config, capsys):
+    code, out, _ = run(
+        ["status", "borgerservice", "--at", "2026-12-24T10:00", "--json", "--config", spec_config],
+        capsys,
+    )
+    assert code == 0
+    [item] = json.loads(out)
+    assert {
+        k: item[k] for k in ("id", "name", "kind", "open", "reason", "closes_at", "next_open")
+    } == {
+        "id": "borgerservice",
+        "name": "Borgerservice",
+        "kind": "centre",
+        "open": False,
+        "reason": "Juleaftensdag",
+        "closes_at": None,
+        "next_open": "2026-12-28T10:00:00+01:00",
+    }
+
+
+def test_deadline_json_matches_the_spec_example(spec_config, capsys):
+    code, out, _ = run(
+        [
+            "deadline",
+            "borgerservice",
+            "--at",
+            "2026-05-13T14:00",
+            "--json",
+            "--config",
+            spec_config,
+        ],
+        capsys,
+    )
+    assert code == 0
+    assert json.loads(out) == {
+        "unit": "borgerservice",
+        "received_at": "2026-05-13T14:00:00+02:00",
+        "due_at": "2026-05-18T15:00:00+02:00",
+    }
+
+
+def test_hours_json_lists_days_with_reasons(spec_config, capsys):
+    code, out, _ = run(
+        [
+            "hours",
+            "borgerservice",
+            "--from",
+            "2026-12-23",
+            "--days",
+            "3",
+            "--json",
+            "--config",
+            spec_config,
+        ],
+        capsys,
+    )
+    assert code == 0
+    assert json.loads(out) == [
+        {"date": "2026-12-23", "intervals": ["10:00-14:00"], "reason": "telefontid"},
+        {"date": "2026-12-24", "intervals": [], "reason": "Juleaftensdag"},
+        {"date": "2026-12-25", "intervals": [], "reason": "Juledag"},
+    ]
+
+
+def test_status_of_every_shipped_unit_uses_the_clock(capsys):
+    code, out, _ = run(["status", "--json", "--config", str(SHIPPED_CONFIG)], capsys)
+    assert code == 0
+    items = json.loads(out)
+    assert len(items) >= 24
+    open_now = {i["id"] for i in items if i["open"]}
+    assert {"borgerservice", "politi-114"} <= open_now  # Monday 13:00 local
+
+
+def test_status_text_output(spec_config, capsys):
+    code, out, _ = run(["status", "--at", "2026-11-23T11:00", "--config", spec_config], capsys)
+    assert code == 0
+    assert "borgerservice" in out and "lukker 2026-11-23 14:00" in out
+
+
+BAD_INPUT = [
+    ("unknown-unit", ["status", "nope"], "unknown unit 'nope'"),
+    ("bad-at", ["status", "--at", "i morgen"], "--at: 'i morgen' is not an ISO 8601 time"),
+    ("bad-from", ["hours", "borgerservice", "--from", "2026-13-01"], "is not a date"),
+    ("bad-days", ["hours", "borgerservice", "--days", "-1"], "--days: '-1' must be a whole"),
+    ("zero-days", ["hours", "borgerservice", "--days", "0"], "--days: '0' must be a whole"),
+    ("deadline-needs-at", ["deadline", "borgerservice"], "the following arguments are required"),
+    ("unknown-command", ["frobnicate"], "invalid choice"),
+    ("unknown-export", ["export", "pdf", "borgerservice"], "invalid choice"),
+    ("missing-config", ["status", "--config", "/nonexistent/x.toml"], "cannot be read"),
+]
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"), [c[1:] for c in BAD_INPUT], ids=[c[0] for c in BAD_INPUT]
+)
+def test_invalid_input_exits_2_with_a_message(spec_config, capsys, argv, message):
+    if "--config" not in argv:
+        argv = [*argv, "--config", spec_config]
+    try:
+        code = main(argv, clock=fixed_clock)
+    except SystemExit as exc:  # argparse usage errors
+        code = exc.code
+    err = capsys.readouterr().err
+    assert code == 2
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_runtime_failure_exits_1(spec_config, capsys):
+    def broken_clock() -> datetime:
+        raise RuntimeError("clock unavailable")
+
+    code = main(["status", "--config", spec_config], clock=broken_clock)
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "clock unavailable" in err and "Traceback" not in err
+
+
+def test_console_entry_point_runs_as_module(spec_config):
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "phoneservice",
+            "deadline",
+            "borgerservice",
+            "--at",
+            "2026-12-23T14:00",
+            "--json",
+            "--config",
+            spec_config,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["due_at"] == "2026-12-28T15:00:00+01:00"
+
+
+def test_config_from_environment(spec_config, capsys, monkeypatch):
+    monkeypatch.setenv("PHONESERVICE_CONFIG", spec_config)
+    code, out, _ = run(["status", "--json"], capsys)
+    assert code == 0
+    assert [i["id"] for i in json.loads(out)] == ["borgerservice"]
