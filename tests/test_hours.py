@@ -605,3 +605,18 @@ def test_next_open_is_exact_across_the_whole_christmas_season(spec_registry):
     while moment < at("2027-01-04T10:00"):
         assert status(schedule, moment).next_open == at("2027-01-04T10:00")
         moment += timedelta(hours=7)
+
+
+def test_a_24_7_week_on_a_calendar_with_holidays_still_closes_on_them():
+    from phoneservice.domain.calendar import Calendar
+    from phoneservice.domain.schedule import Interval, Schedule
+    from tests.conftest import TZ
+
+    def christmas_only(day):
+        return "Juledag" if (day.month, day.day) == (12, 25) else None
+
+    calendar = Calendar("national", 900, christmas_only)
+    schedule = Schedule(TZ, calendar, ((Interval(0, 1440),),) * 7)
+    state = status(schedule, at("2026-12-25T12:00"))
+    assert (state.open, state.reason) == (False, "Juledag")
+    assert status(schedule, at("2026-12-24T12:00")).closes_at == at("2026-12-25T00:00")

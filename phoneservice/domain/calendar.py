@@ -107,6 +107,17 @@ class Calendar:
         default_factory=dict, compare=False, hash=False, repr=False
     )
 
+    @property
+    def closes_nothing(self) -> bool:
+        """True for a calendar that never closes a date (no holidays, days or closures)."""
+        return (
+            self.holidays is _no_holidays
+            and not self.closed
+            and not self.closes_early
+            and not self.rules
+            and not self.closures
+        )
+
     def closed_reason(self, day: date) -> str | None:
         """Why the calendar closes ``day``, or None when it does not."""
         return (

@@ -103,10 +103,11 @@ def _timeline_answer(schedule: Schedule, t: float) -> Answer:
         timeline = build(schedule, today - _DAY, today + timedelta(days=WINDOW_DAYS))
         schedule.memo["timeline"] = timeline
     answer = timeline.answer(t, horizon)
-    if answer is None:
+    if answer is None:  # a long closure or opening: keep the horizon-long timeline
         today = local_date(t, schedule.timezone)
-        full = build(schedule, today - _DAY, today + timedelta(days=HORIZON_DAYS + 1))
-        answer = full.answer(t, horizon)
+        timeline = build(schedule, today - _DAY, today + timedelta(days=HORIZON_DAYS + 1))
+        schedule.memo["timeline"] = timeline
+        answer = timeline.answer(t, horizon)
     if answer is None:
         raise DomainError("a horizon-long timeline could not answer")  # pragma: no cover
     return answer

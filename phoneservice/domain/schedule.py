@@ -142,11 +142,7 @@ class Schedule:
         full = ((Interval(0, MINUTES_PER_DAY),),) * 7
         return (
             self.week == full
-            and not self.calendar.closed
-            and not self.calendar.rules
-            and not self.calendar.closures
-            and not self.calendar.closes_early
-            and self.calendar.holidays(date(2000, 1, 1)) is None
+            and self.calendar.closes_nothing
             and all(season.week == full for season in self.seasons)
             and all(exc.intervals == full[0] for exc in self.exceptions.values())
         )
