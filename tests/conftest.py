@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -91,3 +92,47 @@ def shipped() -> Registry:
 def spec_registry() -> Registry:
     """Borgerservice as in the SPEC, on the municipal calendar with Christmas closures."""
     return registry_from(BORGERSERVICE)
+
+
+POSTGRES_ENV = "PHONESERVICE_TEST_DATABASE_URL"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The URL of an empty, migrated database: a SQLite file, or a fresh PostgreSQL schema."""
+    from phoneservice.storage.migrate import upgrade
+
+    urls = _sqlite_url(tmp_path) if request.param == "sqlite" else postgres_schema_url()
+    for url in urls:
+        upgrade(url)
+        yield url
+
+
+def _sqlite_url(tmp_path: Path) -> Iterator[str]:
+    """A SQLite file in the test's folder."""
+    yield f"sqlite:///{tmp_path / 'phoneservice.sqlite3'}"
+
+
+def postgres_schema_url() -> Iterator[str]:
+    """A fresh schema on the test server (``PHONESERVICE_TEST_DATABASE_URL``), dropped after."""
+    import os
+    import uuid
+
+    from sqlalchemy import make_url, text
+
+    from phoneservice.storage.engine import create_engine_for
+
+    base = os.environ.get(POSTGRES_ENV)
+    if not base:
+        pytest.skip(f"{POSTGRES_ENV} is not set: PostgreSQL half skipped")
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine_for(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        options = {"options": f"-csearch_path={schema}"}
+        yield make_url(base).update_query_dict(options).render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -1,0 +1,44 @@
+"""Schema migrations: Alembic, configured in code, with its scripts inside this package.
+
+The application never creates tables itself; ``upgrade`` is the one way a schema comes to
+be, on a new database and on an existing one alike (Alembic skips what is applied).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, text
+
+from phoneservice.storage.engine import create_engine_for
+
+SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
+# Web and worker may start together: on PostgreSQL one upgrades while the other waits.
+_ADVISORY_LOCK_ID = 0x70686F6E  # "phon"
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic configuration without alembic.ini; ``env.py`` runs on ``connection``."""
+    config = Config()
+    config.set_main_option("script_location", str(SCRIPT_LOCATION))
+    config.attributes["connection"] = connection
+    return config
+
+
+def upgrade(url: str, revision: str = "head") -> None:
+    """Bring the database at ``url`` to ``revision`` (the latest by default)."""
+    engine = create_engine_for(url)
+    try:
+        with engine.begin() as connection:
+            _lock(connection)
+            command.upgrade(alembic_config(connection), revision)
+    finally:
+        engine.dispose()
+
+
+def _lock(connection: Connection) -> None:
+    """Serialise concurrent upgrades where the backend can (until the transaction ends)."""
+    if connection.dialect.name == "postgresql":
+        connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
