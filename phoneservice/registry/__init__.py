@@ -14,7 +14,7 @@ from pathlib import Path as FsPath
 from phoneservice.registry.calendars import read_calendars, read_callbacks, read_pbx, read_registry
 from phoneservice.registry.checker import Checker
 from phoneservice.registry.holidays_source import holiday_source
-from phoneservice.registry.lines import LineIndex
+from phoneservice.registry.lines import LineIndex, unclosed_line
 from phoneservice.registry.model import (
     CallbackSettings,
     PbxSettings,
@@ -39,6 +39,8 @@ TOP_KEYS = ("registry", "calendar", "callbacks", "pbx", "unit")
 _TOML_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)")
 _TOML_HINTS = {
     "Invalid value": "text must be in quotes, dates are written YYYY-MM-DD",
+    "Invalid date": "dates are written YYYY-MM-DD and must exist",
+    "Expected newline or end of document": "one key = value per line; is the value mistyped?",
     "Cannot overwrite a value": "the key is given twice",
     "Cannot declare": "the table is written twice",
 }
@@ -50,24 +52,20 @@ def load_registry(path: str | FsPath, today: date) -> Registry:
     try:
         data = FsPath(path).read_bytes()
     except OSError as exc:
-        raise ConfigError([Problem(name, None, (), MISSING, _read_error(exc))]) from exc
+        raise _failure(name, None, _read_error(exc)) from exc
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         bad = data[exc.start : exc.end].hex(" ")
-        raise ConfigError(
-            [
-                Problem(
-                    name,
-                    line,
-                    (),
-                    MISSING,
-                    f"is not UTF-8 text: byte(s) {bad} cannot be decoded (save the file as UTF-8)",
-                )
-            ]
-        ) from exc
+        message = f"is not UTF-8 text: byte(s) {bad} cannot be decoded (save the file as UTF-8)"
+        raise _failure(name, line, message) from exc
     return parse_registry(text, name, today)
+
+
+def _failure(name: str, line: int | None, message: str) -> ConfigError:
+    """The error for a file that cannot be read or parsed at all."""
+    return ConfigError([Problem(name, line, (), MISSING, message)])
 
 
 def _read_error(exc: OSError) -> str:
@@ -82,11 +80,18 @@ def _read_error(exc: OSError) -> str:
 
 
 def parse_registry(text: str, name: str, today: date) -> Registry:
-    """Validate registry text that came from the file ``name``."""
+    """Validate registry text that came from the file ``name``.
+
+    A byte-order mark (Windows editors write one) is ignored.
+    """
+    text = text.removeprefix("\ufeff")
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([_syntax_problem(name, text, exc)]) from exc
+        raise _syntax_error(name, text, exc) from exc
+    except RecursionError as exc:
+        message = "is not valid TOML: arrays or tables are nested too deeply"
+        raise _failure(name, None, message) from exc
     ck = Checker(name, LineIndex(text), today)
     registry = _build(ck, data, name)
     if ck.errors():
@@ -94,20 +99,34 @@ def parse_registry(text: str, name: str, today: date) -> Registry:
     return registry
 
 
-def _syntax_problem(name: str, text: str, exc: tomllib.TOMLDecodeError) -> Problem:
-    """A TOML syntax error, with the line (and column) the parser reported."""
+def _syntax_error(name: str, text: str, exc: tomllib.TOMLDecodeError) -> ConfigError:
+    """A TOML syntax error, with the line (and column) the parser reported.
+
+    When the parser only notices at the end of the file (an unclosed array or string),
+    the line is where that value began.
+    """
     message = str(exc)
     match = _TOML_POSITION.search(message)
-    line: int | None = None
-    column = ""
-    if match and match.group(1):
-        line, column = int(match.group(1)), f" at column {match.group(2)}"
-    elif match:
-        line = text.count("\n") + 1 if text else None
     detail = _TOML_POSITION.sub("", message).strip()
-    hint = next((h for start, h in _TOML_HINTS.items() if detail.startswith(start)), None)
-    more = f" ({hint})" if hint else ""
-    return Problem(name, line, (), MISSING, f"is not valid TOML{column}: {detail}{more}")
+    hints = [h for start, h in _TOML_HINTS.items() if detail.startswith(start)]
+    line: int | None = None
+    where = ""
+    opened = None
+    if match and match.group(1) and detail.startswith("Unclosed"):
+        opened = unclosed_line("\n".join(text.split("\n")[: int(match.group(1)) - 1]))
+    if opened is not None:
+        line = opened
+        hints.append("the value that starts on this line is never closed")
+    elif match and match.group(1):
+        line, where = int(match.group(1)), f" at column {match.group(2)}"
+    elif match:
+        line = unclosed_line(text)
+        if line is not None:
+            hints.append("the value that starts on this line is never closed")
+        else:
+            line = text.count("\n") + 1
+    more = f" ({'; '.join(hints)})" if hints else ""
+    return _failure(name, line, f"is not valid TOML{where}: {detail}{more}")
 
 
 def _build(ck: Checker, data: dict[str, object], name: str) -> Registry:

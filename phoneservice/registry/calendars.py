@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from phoneservice.domain.calendar import (
@@ -64,7 +64,7 @@ def read_registry(ck: Checker, raw: object) -> tuple[str, ZoneInfo, date | None]
 
 def check_verified(ck: Checker, path: Path, verified: date | None) -> None:
     """Warn when a ``verified`` date is more than a year old."""
-    if verified is not None and verified < ck.today - timedelta(days=365):
+    if verified is not None and (ck.today - verified).days > 365:
         ck.warn(path, verified, "was verified more than a year ago: check the entry again")
 
 

@@ -76,7 +76,9 @@ class Checker:
             return default
         value = table[key]
         if not _is_kind(value, kind):
-            self.error((*path, key), value, f"must be {_KIND_NAMES.get(kind, kind.__name__)}")
+            quoted = " (without quotes)" if isinstance(value, str) and kind in (int, bool) else ""
+            name = _KIND_NAMES.get(kind, kind.__name__)
+            self.error((*path, key), value, f"must be {name}{quoted}")
             return default
         return value  # type: ignore[return-value]
 

@@ -140,3 +140,18 @@ class LineIndex:
             elif path in self._arrays:
                 path = (*path, self._arrays[path])
         return path
+
+
+def unclosed_line(text: str) -> int | None:
+    """The line where a value begins that is still open at the end of ``text``, if any."""
+    value: _Value | None = None
+    began = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        if value is not None and not value.done():
+            value.feed(line, number, 0)
+            continue
+        assign = _ASSIGN.match(line)
+        if assign and not _HEADER.match(line):
+            value, began = _Value((), {}), number
+            value.feed(line, number, assign.end())
+    return began if value is not None and not value.done() else None

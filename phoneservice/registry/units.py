@@ -337,12 +337,13 @@ def _exceptions(ck: Checker, raw: object, path: Path) -> dict[date, DatedHours]:
         ]
         clash = next((day for day in days if day in by_date), None)
         if clash is not None:
-            key = "date" if exception.first == exception.last else "from"
+            single = exception.first == exception.last
+            key, shown = ("date", "it") if single else ("from", f"the span to {exception.last}")
             ck.error(
                 (*path, n, key),
-                clash,
-                f"is already covered by exception[{index_of[clash]}] "
-                f"({_q(by_date[clash].reason)}): exceptions must not overlap",
+                exception.first,
+                f"overlaps exception[{index_of[clash]}] ({_q(by_date[clash].reason)}): "
+                f"{shown} includes {clash}, which that exception already covers",
             )
         for day in days:
             by_date.setdefault(day, exception)
