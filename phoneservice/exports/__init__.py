@@ -41,8 +41,12 @@ def _renderers() -> dict[str, Renderer]:
     """The format modules, imported on use because they import the helpers below."""
     from phoneservice.exports import asterisk, ics, jsonld, osm
 
-    return {"ics": ics.render, "jsonld": jsonld.render, "osm": osm.render,
-            "asterisk": asterisk.render}
+    return {
+        "ics": ics.render,
+        "jsonld": jsonld.render,
+        "osm": osm.render,
+        "asterisk": asterisk.render,
+    }
 
 
 def own_part(intervals: Day) -> Cover:
