@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from phoneservice.domain.callrecords import CallRecord, Segment
 from phoneservice.domain.localtime import iso
 from phoneservice.domain.schedule import DayPlan, Interval
 from phoneservice.domain.units import Unit
@@ -80,4 +82,47 @@ def unit_shape(unit: Unit) -> dict[str, Any]:
         "dids": list(unit.dids),
         "calendar": unit.calendar,
         "verified": unit.verified.isoformat() if unit.verified else None,
+    }
+
+
+def call_shape(record: CallRecord, tz: ZoneInfo) -> dict[str, Any]:
+    """``calls --json`` / ``GET /api/v1/calls`` item: the fields of SPEC §5.1."""
+    return {
+        "pbx": record.pbx,
+        "uniqueid": record.uniqueid,
+        "linkedid": record.linkedid,
+        "unit": record.unit,
+        "queue": record.queue,
+        "caller_number": record.caller_number,
+        "caller_name": record.caller_name,
+        "arrived_at": iso(record.arrived_at.astimezone(tz)),
+        "during_hours": record.during_hours,
+        "pbx_hours": record.pbx_hours,
+        "hours_disagree": record.hours_disagree,
+        "outcome": record.outcome,
+        "short_abandon": record.short_abandon,
+        "wait_s": record.wait_s,
+        "ring_attempts": record.ring_attempts,
+        "talk_s": record.talk_s,
+        "agent": record.agent,
+        "ended_at": iso(record.ended_at.astimezone(tz)),
+        "segments": [segment_shape(s, tz) for s in record.segments],
+        "source": record.source,
+    }
+
+
+def segment_shape(segment: Segment, tz: ZoneInfo) -> dict[str, Any]:
+    """One queue visit of a call."""
+    left = segment.left_at.astimezone(tz) if segment.left_at else None
+    return {
+        "queue": segment.queue,
+        "unit": segment.unit,
+        "joined_at": iso(segment.joined_at.astimezone(tz)),
+        "left_at": iso(left),
+        "outcome": segment.outcome,
+        "wait_s": segment.wait_s,
+        "ring_attempts": segment.ring_attempts,
+        "ring_no_answers": segment.ring_no_answers,
+        "agent": segment.agent,
+        "talk_s": segment.talk_s,
     }

@@ -86,10 +86,7 @@ class Message:
 
     def as_dict(self) -> dict[str, str]:
         """The headers as a dict; for a repeated key the first value wins, as in :meth:`get`."""
-        result: dict[str, str] = {}
-        for name, value in self.headers:
-            result.setdefault(name, value)
-        return result
+        return dict(reversed(self.headers))
 
     def encode(self) -> bytes:
         """The wire form of this message (CRLF line ends)."""
@@ -113,6 +110,27 @@ def parse(buffer: bytes) -> tuple[list[Message], bytes]:
         return [], buffer
     text = buffer[:end].replace(b"\r\n", b"\n").decode("utf-8", "replace")
     return [_message(frame) for frame in text.split("\n\n") if frame.strip("\n")], buffer[end:]
+
+
+def parse_dicts(buffer: bytes) -> tuple[list[dict[str, str]], bytes]:
+    """Like :func:`parse`, as header dicts (first value of a repeated key wins): bulk ingest."""
+    if _FOLLOWS in buffer:
+        messages, rest = _parse_framewise(buffer)
+        return [m.as_dict() for m in messages], rest
+    end = _complete_end(buffer)
+    if not end:
+        return [], buffer
+    text = buffer[:end].replace(b"\r\n", b"\n").decode("utf-8", "replace")
+    frames = (frame for frame in text.split("\n\n") if frame.strip("\n"))
+    return [_headers_dict(frame) for frame in frames], buffer[end:]
+
+
+def _headers_dict(frame: str) -> dict[str, str]:
+    """One message's headers as a dict, with the same line rules as :func:`_message`."""
+    pairs = _HEADER.findall(frame)
+    if len(pairs) != frame.count("\n") + 1:
+        pairs = [_header(line) for line in frame.split("\n") if line]
+    return dict(reversed(pairs))
 
 
 def encode(headers: Iterable[tuple[str, str]]) -> bytes:

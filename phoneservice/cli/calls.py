@@ -1,0 +1,93 @@
+"""Commands over stored calls: db upgrade, ingest, calls."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+from phoneservice.bootstrap import build_call_log, queue_log_file
+from phoneservice.callservice import CallService
+from phoneservice.cli.common import EXIT_OK, Clock, common_options, day, emit, load
+from phoneservice.ingest import ingest, split_inputs
+from phoneservice.settings import Settings
+from phoneservice.shapes import call_shape
+from phoneservice.storage.engine import create_engine_for, session_factory
+from phoneservice.storage.migrate import upgrade
+
+
+def register(commands: Any) -> None:
+    """Add the storage commands to the parser."""
+    common = common_options()
+    db = commands.add_parser("db", parents=[common], help="database schema")
+    db.add_argument("action", choices=["upgrade"])
+    db.set_defaults(run=cmd_db)
+    feed = commands.add_parser("ingest", parents=[common], help="log recorded AMI or queue_log")
+    feed.add_argument("files", nargs="+", metavar="FILE", type=Path)
+    feed.add_argument("--pbx", default="pbx", help="the PBX the files come from (default: pbx)")
+    feed.set_defaults(run=cmd_ingest)
+    calls = commands.add_parser("calls", parents=[common], help="logged calls")
+    calls.add_argument("--unit")
+    calls.add_argument("--from", dest="first", help="first date (YYYY-MM-DD)")
+    calls.add_argument("--to", dest="last", help="last date, inclusive (YYYY-MM-DD)")
+    calls.set_defaults(run=cmd_calls)
+
+
+def call_service(settings: Settings) -> CallService:
+    """The call service on the configured database, migrated to the latest schema."""
+    url = settings.database()
+    upgrade(url)
+    return CallService(session_factory(create_engine_for(url)))
+
+
+def cmd_db(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    """Apply every migration to the configured database."""
+    upgrade(settings.database())
+    return emit(args, {"database": "upgraded"}, ["database schema is up to date"])
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    """Log recorded AMI streams and queue_log files exactly as the live path would."""
+    registry = load(args, settings, clock)
+    service = call_service(settings)
+    recordings, queue_logs = split_inputs(args.files)
+    reader = queue_log_file(queue_logs) if queue_logs and recordings else None
+    call_log = build_call_log(registry, args.pbx, service.store, queue_log=reader)
+    report = ingest(call_log, recordings, queue_logs)
+    shape = {"files": report.files, "messages": report.messages, "added": report.added}
+    return emit(
+        args,
+        shape,
+        [
+            f"{report.files} file(s), {report.messages} message(s), "
+            f"{report.added} new call(s) logged"
+        ],
+    )
+
+
+def cmd_calls(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    """List logged calls, oldest first."""
+    registry = load(args, settings, clock)
+    tz = registry.timezone
+    start = datetime.combine(day(args.first, "--from"), time(), tz) if args.first else None
+    end = (
+        datetime.combine(day(args.last, "--to") + timedelta(days=1), time(), tz)
+        if args.last
+        else None
+    )
+    found = call_service(settings).calls(args.unit, start, end)
+    shapes = [call_shape(record, tz) for record in found]
+    lines = [_call_line(s) for s in shapes]
+    emit(args, shapes, lines or ["no calls"])
+    return EXIT_OK
+
+
+def _call_line(shape: dict[str, Any]) -> str:
+    """One human line per call."""
+    hours = "i telefontid" if shape["during_hours"] else "uden for telefontid"
+    return (
+        f"{shape['arrived_at']}  {shape['unit'] or '-':<16} {shape['outcome']:<10} "
+        f"{shape['caller_number'] or 'skjult nummer':<14} vent {shape['wait_s'] or 0:>3}s  "
+        f"{hours}"
+    )

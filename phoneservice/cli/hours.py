@@ -1,0 +1,160 @@
+"""Commands over the registry: check-config, status, hours, deadline, export."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import datetime
+from typing import Any
+
+from phoneservice import exports
+from phoneservice.cli.common import (
+    EXIT_OK,
+    Clock,
+    UsageError,
+    common_options,
+    day,
+    emit,
+    hours_service,
+    instant,
+)
+from phoneservice.domain.localtime import iso
+from phoneservice.registry import ConfigError, Problem
+from phoneservice.registry.problems import format_path
+from phoneservice.services import UnitStatus
+from phoneservice.settings import Settings
+from phoneservice.shapes import day_shape, deadline_shape, interval_text, status_shape
+
+
+def register(commands: Any) -> None:
+    """Add the registry commands to the parser."""
+    common = common_options()
+    check = commands.add_parser("check-config", parents=[common], help="validate the registry")
+    check.set_defaults(run=cmd_check_config)
+    status = commands.add_parser("status", parents=[common], help="open or closed now")
+    status.add_argument("units", nargs="*", metavar="UNIT")
+    status.add_argument("--at", help="ISO 8601 time (local to the registry without offset)")
+    status.set_defaults(run=cmd_status)
+    hours = commands.add_parser("hours", parents=[common], help="effective hours per day")
+    hours.add_argument("unit", metavar="UNIT")
+    hours.add_argument("--from", dest="first", help="first date (default today)")
+    hours.add_argument("--days", default="7", help="number of days (default 7)")
+    hours.set_defaults(run=cmd_hours)
+    due = commands.add_parser("deadline", parents=[common], help="callback deadline")
+    due.add_argument("unit", metavar="UNIT")
+    due.add_argument("--at", required=True, help="when the call was missed (ISO 8601)")
+    due.set_defaults(run=cmd_deadline)
+    export = commands.add_parser("export", parents=[common], help="export hours")
+    export.add_argument("format", choices=exports.FORMATS)
+    export.add_argument("units", nargs="+", metavar="UNIT")
+    export.set_defaults(run=cmd_export)
+
+
+def cmd_check_config(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    """Validate the registry: problems on stderr, a summary on stdout (JSON with --json)."""
+    try:
+        registry = hours_service(args, settings, clock).registry
+    except ConfigError as exc:
+        if args.json:
+            print(json.dumps(_problems_summary(args, settings, exc.problems), ensure_ascii=False))
+        raise
+    for warning in registry.warnings:
+        print(warning, file=sys.stderr)
+    count, warned = len(registry.units), len(registry.warnings)
+    summary = {
+        "file": registry.path,
+        "units": count,
+        "errors": 0,
+        "warnings": warned,
+        "problems": [_problem_shape(p) for p in registry.warnings],
+    }
+    units = "unit" if count == 1 else "units"
+    return emit(args, summary, [f"{registry.path}: OK, {count} {units}, {warned} warning(s)"])
+
+
+def _problems_summary(
+    args: argparse.Namespace, settings: Settings, problems: list[Problem]
+) -> dict[str, Any]:
+    """The ``--json`` summary of an invalid registry."""
+    errors = sum(p.severity == "error" for p in problems)
+    return {
+        "file": args.config or settings.config,
+        "units": None,
+        "errors": errors,
+        "warnings": len(problems) - errors,
+        "problems": [_problem_shape(p) for p in problems],
+    }
+
+
+def _problem_shape(problem: Problem) -> dict[str, Any]:
+    """One problem as JSON: where, what, and the message as printed."""
+    return {
+        "severity": problem.severity,
+        "line": problem.line,
+        "path": format_path(problem.path),
+        "message": str(problem),
+    }
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    """Open or closed, now or at ``--at``."""
+    service = hours_service(args, settings, clock)
+    at = instant(args.at, service.registry) if args.at else None
+    found = service.status(args.units, at)
+    return emit(args, [status_shape(e) for e in found], [_status_line(e) for e in found])
+
+
+def _status_line(entry: UnitStatus) -> str:
+    """One human line of status."""
+    state = entry.status
+    if state.open:
+        change = f"lukker {_short(state.closes_at)}" if state.closes_at else "lukker ikke"
+        word = "ÅBEN  "
+    else:
+        change = f"åbner {_short(state.next_open)}" if state.next_open else "åbner ikke i år"
+        word = "LUKKET"
+    return f"{entry.unit.id:<24} {word} {change:<28} {state.reason}"
+
+
+def _short(value: datetime | None) -> str:
+    """``2026-12-28 10:00`` for text output."""
+    return "" if value is None else value.strftime("%Y-%m-%d %H:%M")
+
+
+def cmd_hours(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    """Effective intervals per day, with the reason of each day."""
+    service = hours_service(args, settings, clock)
+    first = day(args.first, "--from") if args.first else None
+    plans = service.hours(args.unit, first, _days(args.days))
+    lines = [
+        f"{p.day.isoformat()} {p.day.strftime('%a'):<4}"
+        f"{', '.join(interval_text(i) for i in p.intervals) or 'lukket':<28}{p.reason}"
+        for p in plans
+    ]
+    return emit(args, [day_shape(p) for p in plans], lines)
+
+
+def _days(text: str) -> int:
+    """Parse ``--days``: a whole number from 1 to 3660."""
+    if not text.isdigit() or not 1 <= int(text) <= 3660:
+        raise UsageError(f"--days: {text!r} must be a whole number from 1 to 3660")
+    return int(text)
+
+
+def cmd_deadline(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    """The callback deadline for a call missed at ``--at``."""
+    service = hours_service(args, settings, clock)
+    found = service.deadline(args.unit, instant(args.at, service.registry))
+    line = (
+        f"{found.unit.id}: modtaget {iso(found.received_at)}, kvitteres senest {iso(found.due_at)}"
+    )
+    return emit(args, deadline_shape(found), [line])
+
+
+def cmd_export(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    """Write an export of one or more units to stdout."""
+    service = hours_service(args, settings, clock)
+    units = service.units(args.units)
+    sys.stdout.write(exports.render(args.format, service.registry, units, service.now()))
+    return EXIT_OK
