@@ -1,0 +1,119 @@
+"""Commands over the callback queue: callbacks (the list of SPEC §8) and purge (SPEC §11)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from phoneservice.callbacks import CallbackService, CallbackView, PurgeReport
+from phoneservice.cli.calls import database_sessions
+from phoneservice.cli.common import Clock, common_options, emit, load
+from phoneservice.domain.callbacks import STATES, Attempt
+from phoneservice.domain.localtime import iso
+from phoneservice.settings import Settings
+
+
+def register(commands: Any) -> None:
+    """Add the callback commands to the parser."""
+    common = common_options()
+    listing = commands.add_parser("callbacks", parents=[common], help="callback tasks")
+    listing.add_argument("--unit")
+    listing.add_argument("--state", choices=STATES)
+    listing.set_defaults(run=cmd_callbacks)
+    purge = commands.add_parser("purge", parents=[common], help="run the retention purge now")
+    purge.set_defaults(run=cmd_purge)
+
+
+def callback_service(args: argparse.Namespace, settings: Settings, clock: Clock) -> CallbackService:
+    """The callback service over the registry and the migrated database."""
+    registry = load(args, settings, clock)
+    return CallbackService(database_sessions(settings), registry, clock)
+
+
+def cmd_callbacks(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    """List callback tasks, overdue first, then by due time."""
+    service = callback_service(args, settings, clock)
+    if args.unit is not None:
+        service.registry.unit(args.unit)  # an unknown unit is invalid input
+    tz = service.registry.timezone
+    shapes = [callback_shape(view, tz) for view in service.list(args.unit, args.state)]
+    return emit(args, shapes, [_callback_line(s) for s in shapes] or ["no callbacks"])
+
+
+def cmd_purge(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    """Erase caller numbers past retention now; print what was erased."""
+    service = callback_service(args, settings, clock)
+    report = service.purge()
+    shape = purge_shape(
+        report, service.registry.callbacks.retention_days, service.registry.timezone
+    )
+    line = (
+        f"{report.callbacks} callback(s) and {report.calls} call(s) lost their number "
+        f"(retention {shape['retention_days']} days, cutoff {shape['cutoff']})"
+    )
+    return emit(args, shape, [line])
+
+
+def callback_shape(view: CallbackView, tz: ZoneInfo) -> dict[str, Any]:
+    """``callbacks --json`` item: the fields SPEC §8 fixes first, then the rest."""
+    task = view.callback
+    return {
+        "id": task.id,
+        "unit": task.unit,
+        "caller_number": task.caller_number,
+        "state": task.state,
+        "created_at": _local(task.created_at, tz),
+        "due_at": _local(task.due_at, tz),
+        "missed_calls": task.missed_calls,
+        "attempts": [attempt_shape(attempt, tz) for attempt in task.attempts],
+        "resolution": task.resolution,
+        "overdue": view.overdue,
+        "on_time": task.on_time(),
+        "first_call_at": _local(task.first_call_at, tz),
+        "short_abandons": task.short_abandons,
+        "claimed_by": task.claimed_by,
+        "claimed_at": _local(task.claimed_at, tz),
+        "closed_at": _local(task.closed_at, tz),
+        "closed_by": task.closed_by,
+        "note": task.note,
+        "cancel_reason": task.cancel_reason,
+    }
+
+
+def attempt_shape(attempt: Attempt, tz: ZoneInfo) -> dict[str, Any]:
+    """One attempt of a task."""
+    return {
+        "at": _local(attempt.at, tz),
+        "by": attempt.by,
+        "outcome": attempt.outcome,
+        "note": attempt.note,
+        "channel_id": attempt.channel_id,
+        "status": attempt.status,
+    }
+
+
+def purge_shape(report: PurgeReport, retention_days: int, tz: ZoneInfo) -> dict[str, Any]:
+    """``purge --json``: when it ran, the cutoff, and how many tasks and calls were erased."""
+    return {
+        "purged_at": _local(report.now, tz),
+        "retention_days": retention_days,
+        "cutoff": _local(report.cutoff, tz),
+        "callbacks": report.callbacks,
+        "calls": report.calls,
+    }
+
+
+def _local(value: Any, tz: ZoneInfo) -> str | None:
+    """An instant in the registry's zone, ISO 8601 with offset."""
+    return None if value is None else iso(value.astimezone(tz))
+
+
+def _callback_line(shape: dict[str, Any]) -> str:
+    """One human line per task."""
+    late = "FORSINKET " if shape["overdue"] else ""
+    return (
+        f"#{shape['id']:<5} {shape['unit']:<16} {shape['caller_number'] or '-':<14} "
+        f"{shape['state']:<11} frist {shape['due_at']}  {late}"
+        f"{shape['missed_calls']} opkald, {len(shape['attempts'])} forsøg"
+    ).rstrip()

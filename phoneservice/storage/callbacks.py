@@ -1,0 +1,100 @@
+"""Callback tables as SQL handles, rows to domain records and back, and the retention purge.
+
+:class:`RetentionRepository` erases personal data (SPEC §11) with a few set-based
+``UPDATE`` statements: numbers, names and free-text notes go, statistics stay.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import ColumnElement, RowMapping, Table, and_, inspect, or_, select, update
+from sqlalchemy.orm import Session
+
+from phoneservice.domain.callbacks import OPEN, Attempt, Callback
+from phoneservice.storage.models import AttemptRow, CallbackCallRow, CallbackRow, CallRow
+from phoneservice.storage.types import to_utc
+
+CALLBACKS = cast(Table, inspect(CallbackRow).local_table)
+EVIDENCE = cast(Table, inspect(CallbackCallRow).local_table)
+ATTEMPTS = cast(Table, inspect(AttemptRow).local_table)
+CALLS = cast(Table, inspect(CallRow).local_table)
+
+# Fields of the records that are not columns of their rows.
+_DERIVED = frozenset({"id", "attempts", "missed_calls", "short_abandons"})
+CALLBACK_COLUMNS = tuple(f.name for f in fields(Callback) if f.name not in _DERIVED)
+ATTEMPT_COLUMNS = tuple(f.name for f in fields(Attempt) if f.name != "id")
+
+
+def callback_values(callback: Callback) -> dict[str, Any]:
+    """The ``callbacks`` columns of a task (without its id)."""
+    return {name: getattr(callback, name) for name in CALLBACK_COLUMNS}
+
+
+def attempt_values(callback_id: int, attempt: Attempt) -> dict[str, Any]:
+    """The ``callback_attempts`` row of an attempt."""
+    return {"callback_id": callback_id, **{n: getattr(attempt, n) for n in ATTEMPT_COLUMNS}}
+
+
+def to_callback(
+    row: RowMapping, attempts: tuple[Attempt, ...], counts: tuple[int, int]
+) -> Callback:
+    """The domain task of a ``callbacks`` row, its attempts and its evidence counts."""
+    values = {name: row[name] for name in CALLBACK_COLUMNS}
+    missed, short = counts
+    return Callback(
+        **values, id=row["id"], attempts=attempts, missed_calls=missed, short_abandons=short
+    )
+
+
+def to_attempt(row: RowMapping) -> Attempt:
+    """The domain attempt of a ``callback_attempts`` row."""
+    return Attempt(**{name: row[name] for name in ATTEMPT_COLUMNS}, id=row["id"])
+
+
+class RetentionRepository:
+    """Erases caller numbers and free text past retention; never touches a statistic."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def erase_closed(self, cutoff: datetime, now: datetime) -> tuple[int, int]:
+        """Erase tasks closed at or before ``cutoff`` and their calls; how many of each."""
+        due = and_(
+            CALLBACKS.c.state != OPEN,
+            CALLBACKS.c.closed_at <= to_utc(cutoff),
+            CALLBACKS.c.number_erased_at.is_(None),
+        )
+        tasks = select(CALLBACKS.c.id).where(due)
+        evidence = select(EVIDENCE.c.call_id).where(EVIDENCE.c.callback_id.in_(tasks))
+        calls = self._erase_calls(CALLS.c.id.in_(evidence), now)
+        notes = update(ATTEMPTS).where(
+            ATTEMPTS.c.callback_id.in_(tasks), ATTEMPTS.c.note.is_not(None)
+        )
+        self._session.execute(notes.values(note=None))
+        erase = (
+            update(CALLBACKS).where(due).values(caller_number=None, note=None, number_erased_at=now)
+        )
+        return self._rowcount(erase), calls
+
+    def erase_old_calls(self, cutoff: datetime, now: datetime) -> int:
+        """Erase calls that arrived before ``cutoff`` and are no open task's evidence."""
+        open_tasks = select(CALLBACKS.c.id).where(CALLBACKS.c.state == OPEN)
+        held = select(EVIDENCE.c.call_id).where(EVIDENCE.c.callback_id.in_(open_tasks))
+        return self._erase_calls(
+            and_(CALLS.c.arrived_at < to_utc(cutoff), CALLS.c.id.not_in(held)), now
+        )
+
+    def _erase_calls(self, which: ColumnElement[bool], now: datetime) -> int:
+        """Blank number and name of the chosen calls that still hold either; how many."""
+        holds = or_(CALLS.c.caller_number.is_not(None), CALLS.c.caller_name.is_not(None))
+        erase = update(CALLS).where(which, holds, CALLS.c.number_erased_at.is_(None))
+        return self._rowcount(
+            erase.values(caller_number=None, caller_name=None, number_erased_at=now)
+        )
+
+    def _rowcount(self, statement: Any) -> int:
+        """Run an UPDATE; the number of rows it changed."""
+        return int(getattr(self._session.execute(statement), "rowcount", 0) or 0)
