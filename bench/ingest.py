@@ -54,7 +54,7 @@ def pipeline(data: bytes, database: str) -> float:
     """Seconds to parse, track and store ``data`` in 64 KiB reads, as the worker does."""
     registry = parse_registry(LAB_REGISTRY, "lab.toml", datetime(2026, 11, 23).date())
     service = CallService(session_factory(create_engine_for(database)))
-    call_log = build_call_log(registry, "bench", service.store)
+    call_log = build_call_log(registry, "bench", service.store_for("bench"))
     start = time.perf_counter()
     _banner, rest = parse_banner(data[:CHUNK])
     buffer, offset = rest, CHUNK
@@ -118,7 +118,7 @@ from phoneservice.bootstrap import build_call_log
 from phoneservice.registry import parse_registry
 from tests.test_ingest import LAB_REGISTRY
 registry = parse_registry(LAB_REGISTRY, "lab.toml", datetime(2026, 11, 23).date())
-log = build_call_log(registry, "bench", lambda records: len(records))
+log = build_call_log(registry, "bench", lambda records, seen: len(records))
 for n in range({calls}):
     uid, t = f"1795000000.{{n}}", str(1795000000 + n / 100)
     chan = f"Local/70101010@inbound-{{n:08x}};2"

@@ -20,11 +20,12 @@ from phoneservice.domain.queuelog import QueueLogCalls, QueueLogEntry, reconcile
 _log = logging.getLogger(__name__)
 
 Headers = Mapping[str, str]
-Store = Callable[[Sequence[CallRecord]], int]
+Store = Callable[[Sequence[CallRecord], datetime | None], int]
 QueueLogReader = Callable[[], Iterable[QueueLogEntry]]
 _MARGIN = timedelta(hours=1)  # queue_log lines read before a gap, for calls that spanned it
 FLUSH_CALLS = 200  # store at least this often under load ...
 FLUSH_SECONDS = 0.25  # ... or after this long, whichever comes first
+MARK_STEP = timedelta(seconds=10)  # how far the stored watermark may lag on a quiet line
 
 
 class CallLog:
@@ -49,6 +50,7 @@ class CallLog:
         self._last_at: datetime | None = None
         self._listing: list[Headers] = []
         self._flushed = time.monotonic()
+        self._marked: datetime | None = since
 
     def message(self, headers: Headers, at: datetime | None = None) -> None:
         """One message from the PBX (recorded streams carry the resync answers as events)."""
@@ -97,13 +99,24 @@ class CallLog:
         """The input ended (a recording's last file): nothing in flight can end any more."""
         self.pending += self._reconciled(self.tracker.flush_unknown(at), at)
 
-    def flush(self) -> int:
-        """Store the finished calls; return how many were new."""
-        if not self.pending:
+    def flush_needed(self, final: bool = False) -> bool:
+        """Whether there are calls to store, or the watermark lags too far behind."""
+        seen = self.last_seen
+        lagging = seen is not None and (
+            self._marked is None
+            or seen - self._marked >= MARK_STEP
+            or (final and seen > self._marked)
+        )
+        return bool(self.pending) or lagging
+
+    def flush(self, final: bool = False) -> int:
+        """Store the finished calls and how far the stream was read; how many calls were new."""
+        if not self.flush_needed(final):
             return 0
-        batch, self.pending = self.pending, []
-        self._flushed = time.monotonic()
-        added = self.store(batch)
+        batch, seen = self.pending, self.last_seen
+        added = self.store(batch, seen)  # on failure the batch stays pending: nothing is lost
+        self.pending = self.pending[len(batch) :]
+        self._flushed, self._marked = time.monotonic(), seen
         self.stored += added
         return added
 
@@ -112,7 +125,7 @@ class CallLog:
         if self.queue_log is None:
             return vanished
         since = self.gap_since or at
-        entries = [e for e in self.queue_log() if e.at >= since - _MARGIN and e.at <= at]
+        entries = [e for e in self.queue_log() if e.at >= since - _MARGIN]
         rebuilt, _ = self.rebuild.calls(entries)
         in_flight = {call.uniqueid for call in self.tracker.in_flight()}
         return reconcile(vanished, rebuilt, in_flight, since)

@@ -2,28 +2,53 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from phoneservice.domain.callrecords import CallRecord
-from phoneservice.storage.repositories import CallRepository
+from phoneservice.storage.repositories import CallRepository, WatermarkRepository
+
+
+class NewCalls(Protocol):
+    """What follows from calls stored for the first time (callbacks), in the same transaction."""
+
+    def apply(self, session: Session, inserted: Sequence[tuple[int, CallRecord]]) -> None:
+        """React to the calls just inserted, each with its id, without committing."""
 
 
 class CallService:
     """Stores and lists calls; each call of a method is one transaction."""
 
-    def __init__(self, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], callbacks: NewCalls | None = None) -> None:
         self.sessions = sessions
+        self.callbacks = callbacks
 
-    def store(self, records: Sequence[CallRecord]) -> int:
-        """Store finished calls (duplicates are ignored); the number that were new."""
+    def store(
+        self, records: Sequence[CallRecord], pbx: str | None = None, seen: datetime | None = None
+    ) -> int:
+        """Store new calls (duplicates ignored) with their callbacks; how far ``pbx`` was read."""
         with self.sessions() as session:
-            added = CallRepository(session).add_many(records)
+            inserted = CallRepository(session).add_new(records)
+            if self.callbacks is not None and inserted:
+                self.callbacks.apply(session, inserted)
+            if pbx is not None and seen is not None:
+                WatermarkRepository(session).advance(pbx, seen)
             session.commit()
-        return added
+        return len(inserted)
+
+    def store_for(self, pbx: str) -> Callable[[Sequence[CallRecord], datetime | None], int]:
+        """The store function of one PBX's call log."""
+        return lambda records, seen: self.store(records, pbx, seen)
+
+    def resume_point(self, pbx: str) -> datetime | None:
+        """Where a (re)started worker reconciles ``pbx`` from: its watermark, else its last call."""
+        with self.sessions() as session:
+            mark = WatermarkRepository(session).get(pbx)
+            return mark or CallRepository(session).latest_end(pbx)
 
     def calls(
         self,

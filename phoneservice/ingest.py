@@ -52,7 +52,7 @@ def ingest(
         call_log.finish(call_log.last_seen or datetime.now(UTC))
     else:
         messages += _queue_log_only(call_log, queue_logs)
-    call_log.flush()
+    call_log.flush(final=True)
     return IngestReport(len(recordings) + len(queue_logs), messages, call_log.stored)
 
 

@@ -11,7 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from phoneservice.cli import calls, hours
+from phoneservice.cli import callbacks, calls, hours, processes
 from phoneservice.cli.common import (
     EXIT_FAILURE,
     EXIT_INVALID,
@@ -34,6 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     hours.register(commands)
     calls.register(commands)
+    callbacks.register(commands)
+    processes.register(commands)
     return parser
 
 

@@ -7,10 +7,16 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
 from phoneservice.bootstrap import build_call_log, queue_log_file
+from phoneservice.callbacks import CallbackService
 from phoneservice.callservice import CallService
 from phoneservice.cli.common import EXIT_OK, Clock, common_options, day, emit, load
 from phoneservice.ingest import ingest, split_inputs
+from phoneservice.registry import Registry
+from phoneservice.services import system_clock
 from phoneservice.settings import Settings
 from phoneservice.shapes import call_shape
 from phoneservice.storage.engine import create_engine_for, session_factory
@@ -34,11 +40,20 @@ def register(commands: Any) -> None:
     calls.set_defaults(run=cmd_calls)
 
 
-def call_service(settings: Settings) -> CallService:
-    """The call service on the configured database, migrated to the latest schema."""
+def call_service(
+    settings: Settings, registry: Registry | None = None, clock: Clock = system_clock
+) -> CallService:
+    """The call service on the migrated database; given the registry, it also opens callbacks."""
+    sessions = database_sessions(settings)
+    callbacks = None if registry is None else CallbackService(sessions, registry, clock)
+    return CallService(sessions, callbacks)
+
+
+def database_sessions(settings: Settings) -> sessionmaker[Session]:
+    """Sessions on the configured database, migrated to the latest schema."""
     url = settings.database()
     upgrade(url)
-    return CallService(session_factory(create_engine_for(url)))
+    return session_factory(create_engine_for(url))
 
 
 def cmd_db(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
@@ -50,10 +65,10 @@ def cmd_db(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
 def cmd_ingest(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Log recorded AMI streams and queue_log files exactly as the live path would."""
     registry = load(args, settings, clock)
-    service = call_service(settings)
+    service = call_service(settings, registry, clock)
     recordings, queue_logs = split_inputs(args.files)
     reader = queue_log_file(queue_logs) if queue_logs and recordings else None
-    call_log = build_call_log(registry, args.pbx, service.store, queue_log=reader)
+    call_log = build_call_log(registry, args.pbx, service.store_for(args.pbx), queue_log=reader)
     report = ingest(call_log, recordings, queue_logs)
     shape = {"files": report.files, "messages": report.messages, "added": report.added}
     return emit(

@@ -15,6 +15,9 @@ from sqlalchemy import Connection, text
 from phoneservice.storage.engine import create_engine_for
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent / "migrations"
+# Tables that belong to libraries, not to our migrations: APScheduler's job store
+# creates and upgrades its own table in the same database.
+FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
 # Web and worker may start together: on PostgreSQL one upgrades while the other waits.
 _ADVISORY_LOCK_ID = 0x70686F6E  # "phon"
 
@@ -42,3 +45,10 @@ def _lock(connection: Connection) -> None:
     """Serialise concurrent upgrades where the backend can (until the transaction ends)."""
     if connection.dialect.name == "postgresql":
         connection.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID})
+
+
+def include_object(
+    obj: object, name: str | None, kind: str, reflected: bool, other: object
+) -> bool:
+    """Leave library-owned tables out of autogenerate and schema comparisons."""
+    return not (kind == "table" and name in FOREIGN_TABLES)

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from phoneservice.domain.callbacks import ATTEMPT_OUTCOMES
 from phoneservice.domain.callrecords import OUTCOMES
 from phoneservice.storage.types import UTCDateTime
 
@@ -84,3 +85,107 @@ class SegmentRow(SQLModel, table=True):
     ring_no_answers: int
     agent: str | None = None
     talk_s: int | None = None
+
+
+class WatermarkRow(SQLModel, table=True):
+    """How far each PBX's event stream has been read: where a restarted worker reconciles from."""
+
+    __tablename__ = "pbx_watermarks"
+
+    pbx: str = Field(primary_key=True)
+    last_event_at: datetime = Field(sa_type=UTCDateTime)
+
+
+# SPEC §6: each state with the resolutions it allows; an open task has a number to call.
+CALLBACK_STATE_RULE = (
+    "(state = 'open' AND resolution IS NULL AND closed_at IS NULL AND caller_number IS NOT NULL)"
+    " OR (state = 'done' AND resolution IN ('caller_reached_us', 'called_back')"
+    " AND closed_at IS NOT NULL)"
+    " OR (state = 'unreachable' AND resolution = 'unreachable' AND closed_at IS NOT NULL)"
+    " OR (state = 'cancelled' AND resolution = 'cancelled' AND closed_at IS NOT NULL)"
+)
+OPEN_ONLY = "state = 'open'"
+
+
+class CallbackRow(SQLModel, table=True):
+    """One callback task; at most one open task per ``(caller_number, unit)``."""
+
+    __tablename__ = "callbacks"
+    __table_args__ = (
+        CheckConstraint(CALLBACK_STATE_RULE, name="ck_callbacks_state"),
+        Index(
+            "ux_callbacks_open_caller_number_unit",
+            "caller_number",
+            "unit",
+            unique=True,
+            sqlite_where=text(OPEN_ONLY),
+            postgresql_where=text(OPEN_ONLY),
+        ),
+        Index("ix_callbacks_state_due_at", "state", "due_at"),
+        Index("ix_callbacks_unit_state", "unit", "state"),
+        Index("ix_callbacks_closed_at", "closed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit: str
+    caller_number: str | None = None  # personal data: erased by the retention purge
+    state: str
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    due_at: datetime = Field(sa_type=UTCDateTime)
+    first_call_at: datetime = Field(sa_type=UTCDateTime)
+    claimed_by: str | None = None
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    resolution: str | None = None
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_by: str | None = None
+    note: str | None = None  # free text: erased with the number
+    cancel_reason: str | None = None
+    overdue_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    number_erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class CallbackCallRow(SQLModel, table=True):
+    """A missed call kept as evidence of a callback; a call is evidence of one task at most."""
+
+    __tablename__ = "callback_calls"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["callback_id"],
+            ["callbacks.id"],
+            name="fk_callback_calls_callback_id_callbacks",
+            ondelete="CASCADE",
+        ),
+        ForeignKeyConstraint(
+            ["call_id"], ["calls.id"], name="fk_callback_calls_call_id_calls", ondelete="CASCADE"
+        ),
+        UniqueConstraint("call_id", name="uq_callback_calls_call_id"),
+    )
+
+    callback_id: int = Field(primary_key=True)
+    call_id: int = Field(primary_key=True)
+
+
+class AttemptRow(SQLModel, table=True):
+    """One try to reach the citizen of a callback; ``outcome`` is NULL while a placed call runs."""
+
+    __tablename__ = "callback_attempts"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["callback_id"],
+            ["callbacks.id"],
+            name="fk_callback_attempts_callback_id_callbacks",
+            ondelete="CASCADE",
+        ),
+        CheckConstraint(one_of("outcome", ATTEMPT_OUTCOMES), name="ck_callback_attempts_outcome"),
+        UniqueConstraint("channel_id", name="uq_callback_attempts_channel_id"),
+        Index("ix_callback_attempts_callback_id", "callback_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    callback_id: int
+    at: datetime = Field(sa_type=UTCDateTime)
+    by: str
+    outcome: str | None = None
+    note: str | None = None  # free text: erased with the number
+    channel_id: str | None = None  # the AMI Originate ChannelId: one per attempt
+    status: str | None = None

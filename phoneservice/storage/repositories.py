@@ -30,7 +30,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from phoneservice.domain.callrecords import CallRecord, Segment
-from phoneservice.storage.models import CallRow, SegmentRow
+from phoneservice.storage.models import CallRow, SegmentRow, WatermarkRow
 from phoneservice.storage.types import to_utc
 
 CALLS = cast(Table, inspect(CallRow).local_table)
@@ -56,9 +56,13 @@ class CallRepository:
 
     def add_many(self, records: Iterable[CallRecord]) -> int:
         """Store the calls not stored yet (first of a key wins); the number inserted."""
+        return len(self.add_new(records))
+
+    def add_new(self, records: Iterable[CallRecord]) -> builtins.list[tuple[int, CallRecord]]:
+        """Store the calls not stored yet; the ones inserted now, with their ids, in order."""
         unique = _first_per_key(records)
         if not unique:
-            return 0
+            return []
         rows = [_call_values(record) for record in unique.values()]
         inserted = self._insert_new_calls(rows)
         segments = [
@@ -68,7 +72,7 @@ class CallRepository:
         ]
         if segments:
             self._insert_segments(segments)
-        return len(inserted)
+        return [(inserted[key], record) for key, record in unique.items() if key in inserted]
 
     def get(self, pbx: str, uniqueid: str) -> CallRecord | None:
         """The call with this key, or None."""
@@ -94,6 +98,12 @@ class CallRepository:
         """How many calls :meth:`list` would give without a limit."""
         query = select(func.count()).select_from(CALLS).where(*_filters(unit, start, end))
         return int(self._session.execute(query).scalar_one())
+
+    def latest_end(self, pbx: str) -> datetime | None:
+        """When the last stored call of ``pbx`` ended: where a restarted worker picks up."""
+        query = select(func.max(CALLS.c.ended_at)).where(CALLS.c.pbx == pbx)
+        value = self._session.execute(query).scalar_one_or_none()
+        return None if value is None else to_utc(value)
 
     def _insert_new_calls(self, rows: Sequence[dict[str, Any]]) -> dict[Key, int]:
         """Insert the rows whose key is not stored yet; the id of each new one by its key."""
@@ -197,3 +207,23 @@ def _record(row: RowMapping, segments: Iterable[Segment]) -> CallRecord:
 def _segment(row: RowMapping) -> Segment:
     """The domain segment of a ``call_segments`` row."""
     return Segment(**{name: row[name] for name in _SEGMENT_FIELDS})
+
+
+class WatermarkRepository:
+    """The last event instant read from each PBX."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def get(self, pbx: str) -> datetime | None:
+        """How far ``pbx`` has been read, or None for a PBX never followed."""
+        row = self._session.get(WatermarkRow, pbx)
+        return None if row is None else to_utc(row.last_event_at)
+
+    def advance(self, pbx: str, seen: datetime) -> None:
+        """Move the mark forward to ``seen`` (never backwards)."""
+        row = self._session.get(WatermarkRow, pbx)
+        if row is None:
+            self._session.add(WatermarkRow(pbx=pbx, last_event_at=seen))
+        elif seen > to_utc(row.last_event_at):
+            row.last_event_at = seen

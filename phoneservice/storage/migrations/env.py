@@ -7,6 +7,7 @@ from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
 import phoneservice.storage.models  # noqa: F401  (registers the tables on the metadata)
+from phoneservice.storage.migrate import include_object
 
 
 def run_migrations(connection: Connection) -> None:
@@ -16,6 +17,7 @@ def run_migrations(connection: Connection) -> None:
         target_metadata=SQLModel.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

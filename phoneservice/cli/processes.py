@@ -1,0 +1,150 @@
+"""The long-running processes: ``worker`` (leader lock, scheduler and AMI connections)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+from datetime import datetime
+from typing import Any
+
+from phoneservice.bootstrap import build_call_log, queue_log_file
+from phoneservice.cli.calls import call_service
+from phoneservice.cli.common import EXIT_FAILURE, EXIT_OK, Clock, UsageError, common_options, load
+from phoneservice.domain.hours import statuses
+from phoneservice.jobs.leader import LeaderError, LeaderLock, watch
+from phoneservice.jobs.scheduler import JobScheduler, build_scheduler
+from phoneservice.jobs.tasks import UNIT_STATE, Action, Tasks
+from phoneservice.pbx.client import AmiClient, AmiTarget, parse_targets
+from phoneservice.registry import Registry
+from phoneservice.settings import Settings
+from phoneservice.storage.engine import create_engine_for
+from phoneservice.storage.migrate import upgrade
+from phoneservice.worker import PbxFollower, follow_all, stop_on_signals
+
+_log = logging.getLogger("phoneservice.worker")
+STANDBY_POLL = 1.0  # seconds between a standby's attempts to take the lock
+LOCK_CHECK_EVERY = 2.0  # seconds between the active worker's checks that it still holds it
+LOCK_CHECK_DEADLINE = 10.0  # a check that hangs this long counts as a lost lock
+
+
+def register(commands: Any) -> None:
+    """Add the process commands to the parser."""
+    worker = commands.add_parser(
+        "worker",
+        parents=[common_options()],
+        help="scheduler and AMI connections (one active worker per database, others wait)",
+    )
+    worker.set_defaults(run=cmd_worker)
+
+
+def configure_logging(settings: Settings) -> None:
+    """Log to stderr; never the AMI secret (the client does not put it in any message)."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+
+
+def followers(settings: Settings, registry: Registry) -> list[PbxFollower]:
+    """One client and one call log per PBX in ``PHONESERVICE_AMI_URL``."""
+    if not settings.ami_url:
+        return []
+    targets = _targets(settings)
+    service = call_service(settings, registry)
+    reader = queue_log_file([settings.queue_log]) if settings.queue_log else None
+    return [
+        PbxFollower(
+            AmiClient(target),
+            build_call_log(
+                registry,
+                target.name,
+                service.store_for(target.name),
+                queue_log=reader,
+                since=service.resume_point(target.name),
+            ),
+        )
+        for target in targets
+    ]
+
+
+def cmd_worker(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    """Wait for the leader lock, then run the scheduler and follow every PBX until a signal."""
+    configure_logging(settings)
+    registry = load(args, settings, clock)
+    if settings.ami_url:
+        _targets(settings)  # a bad AMI URL is reported now, not once this worker is active
+    url = settings.database()
+    try:
+        lock = LeaderLock.for_url(url)
+    except LeaderError as exc:
+        raise UsageError(f"PHONESERVICE_DATABASE_URL: {exc}") from exc
+    return asyncio.run(_serve(settings, registry, url, lock, clock))
+
+
+async def _serve(
+    settings: Settings, registry: Registry, url: str, lock: LeaderLock, clock: Clock
+) -> int:
+    """Standby until the lock is ours, then be the active worker until a signal or loss."""
+    stop = asyncio.Event()
+    stop_on_signals(stop)
+    try:
+        if not await lock.wait_acquire(poll=STANDBY_POLL, stop=stop):
+            return EXIT_OK  # stopped while standby
+        _log.info("worker active: this worker holds the lock on %s", lock.name)
+        lost = await _active(settings, registry, url, lock, stop, clock)
+    finally:
+        lock.release()
+    return EXIT_FAILURE if lost else EXIT_OK
+
+
+async def _active(
+    settings: Settings,
+    registry: Registry,
+    url: str,
+    lock: LeaderLock,
+    stop: asyncio.Event,
+    clock: Clock,
+) -> bool:
+    """Run the scheduler and the followers while the lock holds; True if it was lost."""
+    watcher = asyncio.create_task(watch(lock, stop, LOCK_CHECK_EVERY, LOCK_CHECK_DEADLINE))
+    await asyncio.to_thread(upgrade, url)
+    found = await asyncio.to_thread(followers, settings, registry)
+    if not found:
+        _log.info("PHONESERVICE_AMI_URL is not set: the AMI part stays idle")
+    for follower in found:
+        _log.info("following PBX %s", follower.client.target.name)
+    scheduler = _scheduler(url, registry, clock)
+    await asyncio.to_thread(scheduler.start)
+    try:
+        await follow_all(found, stop)
+    finally:
+        stop.set()
+        await asyncio.to_thread(scheduler.shutdown)
+    return await watcher
+
+
+def _scheduler(url: str, registry: Registry, clock: Clock) -> JobScheduler:
+    """The scheduler on the worker's database with the collaborators wired so far."""
+    tasks = Tasks(clock)
+    tasks.register(UNIT_STATE, _unit_state_logger(registry))
+    return build_scheduler(create_engine_for(url), registry, tasks, clock)
+
+
+def _unit_state_logger(registry: Registry) -> Action:
+    """Until the board pushes updates: log how many units are open after a change."""
+
+    def log_state(now: datetime) -> None:
+        units = list(registry.units.values())
+        found = statuses(((unit.schedule, ()) for unit in units), now)
+        open_ids = [unit.id for unit, state in zip(units, found, strict=True) if state.open]
+        _log.info("unit state at %s: %d of %d open", now.isoformat(), len(open_ids), len(units))
+
+    return log_state
+
+
+def _targets(settings: Settings) -> list[AmiTarget]:
+    """The PBXs in ``PHONESERVICE_AMI_URL``; a bad URL is a usage error."""
+    try:
+        return parse_targets(settings.ami_url or "", settings.ami_secret or "")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc

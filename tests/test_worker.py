@@ -1,0 +1,160 @@
+"""The live path end to end: recordings served over loopback, through the real AMI client
+and the worker's follower, into storage, checked against each call's ground truth."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from phoneservice.bootstrap import build_call_log, queue_log_file
+from phoneservice.callservice import CallService
+from phoneservice.pbx.client import AmiClient, AmiTarget
+from phoneservice.pbx.simulator import AmiSimulator, Script
+from phoneservice.registry import parse_registry
+from phoneservice.storage.engine import create_engine_for, session_factory
+from phoneservice.worker import PbxFollower, follow_all
+from tests.conftest import TODAY
+from tests.test_call_tracker import TRACES, truth
+from tests.test_ingest import LAB_REGISTRY
+
+SCENARIOS = [
+    "a-answered",
+    "b-abandoned",
+    "c-ringnoanswer-then-answered",
+    "d-out-of-hours",
+    "e-burst",
+    "h-all-paused-abandon",
+]
+
+
+def run_worker(scripts, database_url, *, expected: int, queue_log=None, seed=0):
+    """Serve ``scripts`` and follow them until ``expected`` calls are stored (or 30 s)."""
+    registry = parse_registry(LAB_REGISTRY, "lab.toml", TODAY)
+    service = CallService(session_factory(create_engine_for(database_url)))
+    with AmiSimulator(
+        scripts, username="phoneservice", secret="s3cret", chunks=(1, 700), seed=seed
+    ) as sim:
+        target = AmiTarget("lab", "127.0.0.1", sim.port, "phoneservice", "s3cret")
+        reader = queue_log_file([queue_log]) if queue_log else None
+        call_log = build_call_log(registry, "lab", service.store_for("lab"), queue_log=reader)
+        client = AmiClient(
+            target, ping_interval=1.0, pong_timeout=2.0, backoff_initial=0.05, backoff_max=0.2
+        )
+        follower = PbxFollower(client, call_log)
+        asyncio.run(_follow_until(follower, service, expected))
+    return {c.uniqueid: c for c in service.calls(limit=None)}, follower
+
+
+async def _follow_until(follower: PbxFollower, service: CallService, expected: int) -> None:
+    stop = asyncio.Event()
+    job = asyncio.create_task(follow_all([follower], stop))
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        stored = await asyncio.to_thread(lambda: len(service.calls(limit=None)))
+        if stored >= expected:
+            break
+        await asyncio.sleep(0.05)
+    stop.set()
+    await job
+
+
+def _key(record) -> tuple:
+    return (record.outcome, record.wait_s, record.talk_s or 0, record.agent, record.caller_number)
+
+
+def _truth_key(call) -> tuple:
+    return (
+        call["observed_outcome"],
+        call["wait_s"],
+        call["talk_s"],
+        call["agent"],
+        call["caller_number"],
+    )
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("scenario", SCENARIOS)
+def test_every_recording_through_the_real_client(database_url, scenario, seed):
+    calls = truth(scenario)["calls"]
+    logged, follower = run_worker(
+        [TRACES / f"{scenario}.ami"], database_url, expected=len(calls), seed=seed
+    )
+    assert follower.failures == 0
+    assert len(logged) == len(calls)
+    for call in calls:
+        assert _key(logged[call["uniqueid"]]) == _truth_key(call), call["call_ref"]
+
+
+def test_reset_then_reconnect_with_queue_log_logs_all_eight_calls(database_url):
+    scripts = [
+        Script(TRACES / "g-reconnect.part1.ami", ending="reset"),
+        Script(TRACES / "g-reconnect.part2.ami"),
+    ]
+    calls = truth("g-reconnect")["calls"]
+    logged, follower = run_worker(
+        scripts, database_url, expected=8, queue_log=TRACES / "g-reconnect.queue_log"
+    )
+    assert follower.client.reconnects == 1
+    assert len(logged) == 8
+    for call in calls:
+        assert _key(logged[call["uniqueid"]])[:4] == _truth_key(call)[:4], call["call_ref"]
+
+
+def test_reset_then_reconnect_without_queue_log_marks_unseen_ends_unknown(database_url):
+    scripts = [
+        Script(TRACES / "g-reconnect.part1.ami", ending="reset"),
+        Script(TRACES / "g-reconnect.part2.ami"),
+    ]
+    logged, _ = run_worker(scripts, database_url, expected=7)
+    for call in truth("g-reconnect")["calls"]:
+        if call["call_ref"] == "g-008":
+            assert call["uniqueid"] not in logged  # wholly inside the gap: queue_log only
+            continue
+        assert logged[call["uniqueid"]].outcome in (call["observed_outcome"], "unknown")
+
+
+def test_a_restarted_worker_reconciles_from_where_the_last_one_stopped(database_url):
+    """Worker A reads part1 and dies; worker B starts on part2 and logs every call."""
+    registry = parse_registry(LAB_REGISTRY, "lab.toml", TODAY)
+    service = CallService(session_factory(create_engine_for(database_url)))
+    asyncio.run(_follow_part1_then_stop(registry, service))
+    since = service.resume_point("lab")
+    dropped = truth("g-reconnect")["recorder_dropped_at"]
+    assert since is not None and abs(since.timestamp() - dropped) < 2
+    with AmiSimulator([TRACES / "g-reconnect.part2.ami"], chunks=(1, 700)) as sim:
+        target = AmiTarget("lab", "127.0.0.1", sim.port, "phoneservice", "s3cret")
+        call_log = build_call_log(
+            registry,
+            "lab",
+            service.store_for("lab"),
+            since=since,
+            queue_log=queue_log_file([TRACES / "g-reconnect.queue_log"]),
+        )
+        follower = PbxFollower(AmiClient(target, ping_interval=1.0), call_log)
+        asyncio.run(_follow_until(follower, service, 8))
+    logged = {c.uniqueid: c for c in service.calls(limit=None)}
+    for call in truth("g-reconnect")["calls"]:
+        got = logged[call["uniqueid"]]
+        if call["call_ref"] in ("g-004", "g-005", "g-008"):  # ended while no worker ran
+            assert _key(got)[:4] == _truth_key(call)[:4], call["call_ref"]
+        else:  # B adopts what still lives; the wait before B's time is unknown to it
+            assert got.outcome == call["observed_outcome"], call["call_ref"]
+
+
+async def _follow_part1_then_stop(registry, service: CallService) -> None:
+    with AmiSimulator([Script(TRACES / "g-reconnect.part1.ami", ending="stall")]) as sim:
+        target = AmiTarget("lab", "127.0.0.1", sim.port, "phoneservice", "s3cret")
+        call_log = build_call_log(registry, "lab", service.store_for("lab"))
+        # The peer stalls after part1: the resync is never answered, and liveness (no
+        # pong) fails it, after which the queued part1 events are followed.
+        client = AmiClient(target, ping_interval=0.5, pong_timeout=0.5, backoff_initial=0.1)
+        follower = PbxFollower(client, call_log)
+        stop = asyncio.Event()
+        job = asyncio.create_task(follow_all([follower], stop))
+        deadline = time.monotonic() + 20
+        while len(call_log.tracker.in_flight()) < 6 and time.monotonic() < deadline:
+            await asyncio.sleep(0.02)
+        stop.set()  # the worker goes away with six calls in flight
+        await job
