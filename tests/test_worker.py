@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from datetime import UTC, datetime
 
 import pytest
 
 from phoneservice.bootstrap import build_call_log, queue_log_file
+from phoneservice.callbacks import CallbackService
 from phoneservice.callservice import CallService
 from phoneservice.pbx.client import AmiClient, AmiTarget
 from phoneservice.pbx.simulator import AmiSimulator, Script
@@ -32,7 +34,8 @@ SCENARIOS = [
 def run_worker(scripts, database_url, *, expected: int, queue_log=None, seed=0):
     """Serve ``scripts`` and follow them until ``expected`` calls are stored (or 30 s)."""
     registry = parse_registry(LAB_REGISTRY, "lab.toml", TODAY)
-    service = CallService(session_factory(create_engine_for(database_url)))
+    sessions = session_factory(create_engine_for(database_url))
+    service = CallService(sessions, CallbackService(sessions, registry, lambda: datetime.now(UTC)))
     with AmiSimulator(
         scripts, username="phoneservice", secret="s3cret", chunks=(1, 700), seed=seed
     ) as sim:
@@ -85,6 +88,19 @@ def test_every_recording_through_the_real_client(database_url, scenario, seed):
     assert len(logged) == len(calls)
     for call in calls:
         assert _key(logged[call["uniqueid"]]) == _truth_key(call), call["call_ref"]
+    missed = {
+        (c["caller_number"], c["queue"]) for c in calls if c["observed_outcome"] != "answered"
+    }
+    tasks = _tasks(database_url)
+    assert sorted(tasks) == sorted(missed)  # one task per missed caller and unit, none else
+
+
+def _tasks(database_url: str) -> list[tuple[str | None, str]]:
+    """The (number, unit) of every callback task in the database."""
+    registry = parse_registry(LAB_REGISTRY, "lab.toml", TODAY)
+    sessions = session_factory(create_engine_for(database_url))
+    service = CallbackService(sessions, registry, lambda: datetime.now(UTC))
+    return [(t.callback.caller_number, t.callback.unit) for t in service.list()]
 
 
 def test_reset_then_reconnect_with_queue_log_logs_all_eight_calls(database_url):
@@ -118,7 +134,9 @@ def test_reset_then_reconnect_without_queue_log_marks_unseen_ends_unknown(databa
 def test_a_restarted_worker_reconciles_from_where_the_last_one_stopped(database_url):
     """Worker A reads part1 and dies; worker B starts on part2 and logs every call."""
     registry = parse_registry(LAB_REGISTRY, "lab.toml", TODAY)
-    service = CallService(session_factory(create_engine_for(database_url)))
+    sessions = session_factory(create_engine_for(database_url))
+    callbacks = CallbackService(sessions, registry, lambda: datetime.now(UTC))
+    service = CallService(sessions, callbacks)
     asyncio.run(_follow_part1_then_stop(registry, service))
     since = service.resume_point("lab")
     dropped = truth("g-reconnect")["recorder_dropped_at"]
@@ -141,6 +159,21 @@ def test_a_restarted_worker_reconciles_from_where_the_last_one_stopped(database_
             assert _key(got)[:4] == _truth_key(call)[:4], call["call_ref"]
         else:  # B adopts what still lives; the wait before B's time is unknown to it
             assert got.outcome == call["observed_outcome"], call["call_ref"]
+    missed = {
+        (c["caller_number"], c["queue"])
+        for c in truth("g-reconnect")["calls"]
+        if c["observed_outcome"] != "answered"
+    }
+    tasks = {(t.callback.caller_number, t.callback.unit) for t in callbacks.list()}
+    assert tasks == missed and len(callbacks.list()) == 3  # one per missed caller and unit
+    run_worker(
+        [TRACES / "g-reconnect.part2.ami"],
+        database_url,
+        expected=8,
+        queue_log=TRACES / "g-reconnect.queue_log",
+    )  # a third start over the same
+    assert len(callbacks.list()) == 3  # stream: no duplicate task
+    assert sum(t.callback.missed_calls for t in callbacks.list()) == 3
 
 
 async def _follow_part1_then_stop(registry, service: CallService) -> None:

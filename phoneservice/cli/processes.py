@@ -9,7 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from phoneservice.bootstrap import build_call_log, queue_log_file
-from phoneservice.cli.calls import call_service
+from phoneservice.callbacks import CallbackService
+from phoneservice.cli.calls import call_service, database_sessions
 from phoneservice.cli.common import EXIT_FAILURE, EXIT_OK, Clock, UsageError, common_options, load
 from phoneservice.domain.hours import statuses
 from phoneservice.jobs.leader import LeaderError, LeaderLock, watch
@@ -113,7 +114,7 @@ async def _active(
         _log.info("PHONESERVICE_AMI_URL is not set: the AMI part stays idle")
     for follower in found:
         _log.info("following PBX %s", follower.client.target.name)
-    scheduler = _scheduler(url, registry, clock)
+    scheduler = _scheduler(url, registry, clock, settings)
     await asyncio.to_thread(scheduler.start)
     try:
         await follow_all(found, stop)
@@ -123,9 +124,10 @@ async def _active(
     return await watcher
 
 
-def _scheduler(url: str, registry: Registry, clock: Clock) -> JobScheduler:
-    """The scheduler on the worker's database with the collaborators wired so far."""
+def _scheduler(url: str, registry: Registry, clock: Clock, settings: Settings) -> JobScheduler:
+    """The scheduler on the worker's database: overdue marking, purge, unit state."""
     tasks = Tasks(clock)
+    tasks.register_callbacks(CallbackService(database_sessions(settings), registry, clock))
     tasks.register(UNIT_STATE, _unit_state_logger(registry))
     return build_scheduler(create_engine_for(url), registry, tasks, clock)
 
