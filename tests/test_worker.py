@@ -87,7 +87,18 @@ def test_every_recording_through_the_real_client(database_url, scenario, seed):
     assert follower.failures == 0
     assert len(logged) == len(calls)
     for call in calls:
-        assert _key(logged[call["uniqueid"]]) == _truth_key(call), call["call_ref"]
+        record = logged[call["uniqueid"]]
+        assert _key(record) == _truth_key(call), call["call_ref"]
+        unit = (
+            call["queue"]
+            or {"70101010": "borgerservice", "70101020": "jobcenter", "70101030": "boern-laering"}[
+                call["did"]
+            ]
+        )
+        assert record.unit == unit, call["call_ref"]
+        # the ground truth's during_hours is the dialplan's PHONE_HOURS, kept as pbx_hours
+        assert (record.pbx_hours == "open") == call["during_hours"], call["call_ref"]
+        assert record.during_hours  # the lab registry is open around the clock
     missed = {
         (c["caller_number"], c["queue"]) for c in calls if c["observed_outcome"] != "answered"
     }
