@@ -136,3 +136,23 @@ def postgres_schema_url() -> Iterator[str]:
         with admin.begin() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def run_cli(argv: list[str], clock=lambda: FIXED_NOW) -> tuple[int, str, str]:
+    """``phoneservice.cli.main`` in-process, with stdout and stderr captured."""
+    import contextlib
+    import io
+
+    from phoneservice.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(argv, clock=clock)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def at_repository_root(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Paths in messages are the paths given on the command line: run from the root."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.delenv("PHONESERVICE_CONFIG", raising=False)

@@ -12,13 +12,10 @@ traceback or an exit code other than 0 or 2.
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
 import re
 import subprocess
 import sys
-from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +24,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from phoneservice.cli import main
+from tests.conftest import run_cli as _run
 
 ROOT = Path(__file__).resolve().parent.parent
 BAD_DIR = ROOT / "tests" / "data" / "bad-config"
@@ -64,19 +61,7 @@ def _expected(path: Path) -> list[str]:
     return path.with_suffix(".expected").read_text(encoding="utf-8").splitlines()
 
 
-def _run(argv: list[str], clock: Callable[[], datetime] = _fixed_clock) -> tuple[int, str, str]:
-    """``phoneservice.cli.main`` in-process, with stdout and stderr captured."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv, clock=clock)
-    return code, out.getvalue(), err.getvalue()
-
-
-@pytest.fixture(autouse=True)
-def _at_repository_root(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Paths in messages are the paths given on the command line: run from the root."""
-    monkeypatch.chdir(ROOT)
-    monkeypatch.delenv("PHONESERVICE_CONFIG", raising=False)
+pytestmark = pytest.mark.usefixtures("at_repository_root")
 
 
 def test_the_corpus_is_complete() -> None:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
-import io
 import json
 import os
-from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-from phoneservice.cli import main
 from phoneservice.registry import ConfigError, Problem, Registry, load_registry, parse_registry
+from tests.conftest import run_cli as _run
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED = "config/opening_hours.toml"
@@ -37,18 +34,7 @@ notes = "Pas og kørekort"
 """
 
 
-def _run(argv: list[str], clock: Callable[[], datetime] = lambda: FIXED) -> tuple[int, str, str]:
-    """``phoneservice.cli.main`` in-process, with stdout and stderr captured."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv, clock=clock)
-    return code, out.getvalue(), err.getvalue()
-
-
-@pytest.fixture(autouse=True)
-def _at_repository_root(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.chdir(ROOT)
-    monkeypatch.delenv("PHONESERVICE_CONFIG", raising=False)
+pytestmark = pytest.mark.usefixtures("at_repository_root")
 
 
 def _only_error(err: str, path: str) -> str:
