@@ -29,12 +29,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from phoneservice.domain.callrecords import (
-    OUTCOMES,
-    CallRecord,
-    display_name,
-    e164,
-)
+from phoneservice.domain.amifields import display_name, e164
+from phoneservice.domain.callrecords import OUTCOMES, CallRecord
 from phoneservice.domain.calls import HANDLERS, CallTracker
 from phoneservice.domain.errors import DomainError, NaiveDatetimeError
 from phoneservice.pbx.protocol import parse, parse_banner

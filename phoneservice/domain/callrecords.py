@@ -7,10 +7,11 @@ flight; when the call ends, :class:`CallClassifier` turns it into a :class:`Call
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
+
+from phoneservice.domain.amifields import display_name, e164, pbx_says_open, whole_seconds
 
 ANSWERED = "answered"
 ABANDONED = "abandoned"
@@ -25,15 +26,6 @@ QUEUED = "queued"  # in the queue
 LEFT = "left"  # QueueCallerLeave seen; an AgentConnect may still follow it
 
 SOURCE_AMI = "ami"
-
-_WITHHELD = frozenset(
-    {"", "<unknown>", "unknown", "anonymous", "restricted", "private", "unavailable", "withheld"}
-)
-_SEPARATORS = re.compile(r"[\s\-./()]")
-_DIGITS = re.compile(r"[0-9]{7,15}")
-_OUTGOING_LINE = "(Outgoing Line)"
-_HOURS_OPEN = frozenset({"open", "1", "yes", "true", "on"})
-_HOURS_CLOSED = frozenset({"closed", "0", "no", "false", "off"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -238,78 +230,3 @@ def _total(values: Iterable[int | None]) -> int | None:
     """The sum of the known values, or None when none is known."""
     known = [value for value in values if value is not None]
     return sum(known) if known else None
-
-
-def e164(raw: str | None) -> str | None:
-    """A caller number as E.164 (``+45…``), or None when withheld, empty or not a number.
-
-    Danish numbers come as ``+45…``, ``0045…``, ``45…`` (ten digits) or eight digits.
-    This is a deliberately small stdlib normaliser: storage may re-validate the result
-    with ``phonenumbers``, which the pure domain does not import.
-    """
-    text = _SEPARATORS.sub("", raw or "")
-    if text.casefold() in _WITHHELD:
-        return None
-    if text.startswith("+"):
-        digits = text[1:]
-    elif text.startswith("00"):
-        digits = text[2:]
-    elif len(text) == 8:
-        digits = "45" + text
-    else:
-        digits = text if len(text) == 10 and text.startswith("45") else ""
-    return "+" + digits if _DIGITS.fullmatch(digits) else None
-
-
-def agent_of(event: Mapping[str, str]) -> str | None:
-    """The agent of an Agent* event: the member name, else the member interface."""
-    return event.get("MemberName") or event.get("Interface") or None
-
-
-def is_outgoing_line(event: Mapping[str, str]) -> bool:
-    """Whether a dialplan event shows the dialing side of a channel, not dialplan it runs."""
-    data = event.get("AppData", event.get("ApplicationData", ""))
-    application = event.get("Application", "")
-    return data == _OUTGOING_LINE or application.startswith(("AppDial", "AppQueue"))
-
-
-def display_name(raw: str | None) -> str | None:
-    """A caller name, or None for Asterisk's ``<unknown>`` and empty names."""
-    text = (raw or "").strip()
-    return None if text.casefold() in _WITHHELD else text
-
-
-def pbx_says_open(value: str | None) -> bool | None:
-    """What the dialplan's hours variable says: open (True), closed (False) or nothing."""
-    text = (value or "").strip().casefold()
-    if text in _HOURS_OPEN:
-        return True
-    return False if text in _HOURS_CLOSED else None
-
-
-def event_instant(event: Mapping[str, str]) -> datetime | None:
-    """The event's epoch ``Timestamp`` as an aware UTC instant, or None when absent or bad."""
-    try:
-        return datetime.fromtimestamp(float(event["Timestamp"]), UTC)
-    except (KeyError, TypeError, ValueError, OverflowError, OSError):
-        return None
-
-
-def seconds(value: str | None) -> int | None:
-    """A whole number of seconds from an AMI field, or None when absent or not a number."""
-    text = (value or "").strip()
-    return int(text) if text.isascii() and text.isdecimal() else None
-
-
-def clock_seconds(value: str | None) -> int | None:
-    """Seconds from an ``HH:MM:SS`` duration (CoreShowChannel ``Duration``)."""
-    parts = (value or "").strip().split(":")
-    if len(parts) != 3 or not all(part.isascii() and part.isdecimal() for part in parts):
-        return None
-    hours, minutes, secs = (int(part) for part in parts)
-    return hours * 3600 + minutes * 60 + secs
-
-
-def whole_seconds(later: datetime, earlier: datetime) -> int:
-    """Whole seconds between two instants, never negative."""
-    return max(0, round((later - earlier).total_seconds()))

@@ -22,6 +22,13 @@ from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
+from phoneservice.domain.amifields import (
+    agent_of,
+    clock_seconds,
+    event_instant,
+    is_outgoing_line,
+    seconds,
+)
 from phoneservice.domain.callrecords import (
     ABANDONED,
     ANSWERED,
@@ -33,11 +40,6 @@ from phoneservice.domain.callrecords import (
     CallState,
     InFlightCall,
     SegmentState,
-    agent_of,
-    clock_seconds,
-    event_instant,
-    is_outgoing_line,
-    seconds,
 )
 from phoneservice.domain.errors import DomainError, require_aware
 

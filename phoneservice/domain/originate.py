@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
+from phoneservice.domain.amifields import event_instant
 from phoneservice.domain.errors import DomainError
 
 Event = Mapping[str, str]
@@ -143,13 +144,5 @@ class OriginateWatch:
 def _result(pending: _Pending, outcome: str, event: Event) -> OriginateResult:
     """An attempt's result at the event that decided it."""
     return OriginateResult(
-        pending.action_id, pending.channel_id, outcome, pending.uniqueid, _instant(event)
+        pending.action_id, pending.channel_id, outcome, pending.uniqueid, event_instant(event)
     )
-
-
-def _instant(event: Event) -> datetime | None:
-    """The event's Timestamp as an aware instant."""
-    try:
-        return datetime.fromtimestamp(float(event["Timestamp"]), UTC)
-    except (KeyError, ValueError, OverflowError):
-        return None

@@ -11,6 +11,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
+from phoneservice.domain.amifields import e164
 from phoneservice.domain.callrecords import (
     ABANDONED,
     ANSWERED,
@@ -19,7 +20,6 @@ from phoneservice.domain.callrecords import (
     UNKNOWN,
     CallRecord,
     Segment,
-    e164,
 )
 
 SOURCE_QUEUE_LOG = "queue_log"
