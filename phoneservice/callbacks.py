@@ -11,6 +11,7 @@ import builtins
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from uuid import uuid4
 
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
@@ -20,16 +21,42 @@ from phoneservice.domain.calendar import MUNICIPAL, Calendar
 from phoneservice.domain.callbacks import Attempt, Callback, CallbackRules
 from phoneservice.domain.callrecords import CallRecord
 from phoneservice.domain.errors import require_aware
+from phoneservice.domain.hours import status
 from phoneservice.registry import Registry
 from phoneservice.storage.callback_repository import CallbackRepository
 from phoneservice.storage.callbacks import RetentionRepository
 
 Clock = Callable[[], datetime]
 Change = Callable[[Callback, datetime], Callback]
+IsOpen = Callable[[str, datetime], bool]
+LOST_AFTER = timedelta(minutes=10)  # a placed call without outcome this long is "lost"
 
 
 class CallbackNotFound(LookupError):
     """No callback has the id asked for."""
+
+
+class UnitClosed(rules.CallbackError):
+    """The task's unit is closed now: a call is placed only when the agent confirms."""
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedCall:
+    """A call requested through the PBX: the task, and the attempt's fixed ChannelId."""
+
+    view: CallbackView
+    channel_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class OriginateJob:
+    """A requested call for the worker to place: what its Originate needs."""
+
+    callback_id: int
+    channel_id: str
+    agent_device: str
+    citizen_number: str
+    unit: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +80,17 @@ class PurgeReport:
 class CallbackService:
     """The callback queue over one registry; each public method is one transaction."""
 
-    def __init__(self, sessions: sessionmaker[Session], registry: Registry, clock: Clock) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        registry: Registry,
+        clock: Clock,
+        is_open: IsOpen | None = None,
+    ) -> None:
         self.sessions = sessions
         self.registry = registry
         self.clock = clock
+        self.is_open = is_open or self._open_by_registry
 
     @property
     def rules(self) -> CallbackRules:
@@ -124,6 +158,97 @@ class CallbackService:
             return rules.record_attempt(callback, tried, limit)
 
         return self._change(callback_id, record)
+
+    def place_call(
+        self,
+        callback_id: int,
+        user: str,
+        agent_device: str,
+        *,
+        confirm_closed: bool = False,
+        now: datetime | None = None,
+    ) -> PlacedCall:
+        """Ask the worker to call the citizen from ``agent_device`` (SPEC §6): a requested
+        attempt with a fresh ChannelId. :class:`UnitClosed` while the unit is closed, unless
+        ``confirm_closed``; refused on a closed or erased task, another's claim, or while a
+        placed call is in flight. Placing a call claims an unclaimed task for ``user``.
+        """
+        at = self._at(now)
+        device = (agent_device or "").strip()
+        if not device:
+            raise rules.CallbackError("placing a call needs the agent's device")
+        channel_id = f"cb{callback_id}-{uuid4().hex[:12]}"
+        attempt = Attempt(
+            at, user, None, channel_id=channel_id, status=rules.REQUESTED, agent_device=device
+        )
+        with self.sessions() as session:
+            repo = CallbackRepository(session)
+            found = _existing(repo, callback_id, lock=True)
+            if found.is_open and not confirm_closed and not self.is_open(found.unit, at):
+                raise UnitClosed(f"{found.unit} is closed now: confirm to call the citizen anyway")
+            repo.save(rules.place_call(found, attempt, at, LOST_AFTER))
+            stored = _existing(repo, callback_id)
+            session.commit()
+        return PlacedCall(CallbackView(stored, stored.overdue(at)), channel_id)
+
+    def due_originates(
+        self, pbx_units: Collection[str] | None = None, limit: int = 20
+    ) -> builtins.list[OriginateJob]:
+        """Requested calls (of ``pbx_units``), oldest first; stale ones are marked lost first."""
+        now = self.now()
+        with self.sessions() as session:
+            repo = CallbackRepository(session)
+            repo.lose_stale_calls(now - LOST_AFTER)
+            found = repo.requested_calls(pbx_units, limit)
+            session.commit()
+        return [
+            OriginateJob(callback_id, str(a.channel_id), str(a.agent_device), number, unit)
+            for callback_id, a, number, unit in found
+        ]
+
+    def mark_sent(self, channel_id: str) -> bool:
+        """Take a requested call (committed before the Originate goes): False if taken already."""
+        with self.sessions() as session:
+            taken = CallbackRepository(session).set_call_status(
+                channel_id, (rules.REQUESTED,), rules.SENT
+            )
+            session.commit()
+        return taken
+
+    def resolve(
+        self, channel_id: str, outcome: str, at: datetime | None = None
+    ) -> CallbackView | None:
+        """Record what became of a placed call; idempotent. None when no task placed it.
+
+        ``reached``/``no_answer``/``busy`` are the attempt's outcome (reached closes the
+        task as done, called back; failures count toward ``max_attempts``);
+        ``agent_no_answer``, ``failed`` and ``lost`` only set its status.
+        """
+        when = self._at(at)
+        limit = self.rules.max_attempts
+        with self.sessions() as session:
+            repo = CallbackRepository(session)
+            callback_id = repo.callback_of_call(channel_id)
+            if callback_id is None:
+                return None
+            found = _existing(repo, callback_id, lock=True)
+            decided = rules.resolve_call(found, channel_id, outcome, when, limit)
+            if decided is not found:
+                repo.save(decided)
+                for attempt in decided.attempts:
+                    if attempt.channel_id == channel_id:
+                        repo.update_attempt(attempt)
+            stored = _existing(repo, callback_id)
+            session.commit()
+        return CallbackView(stored, stored.overdue(when))
+
+    def lose_stale_calls(self, now: datetime | None = None) -> int:
+        """Placed calls requested more than LOST_AFTER ago without an outcome become lost."""
+        at = self._at(now)
+        with self.sessions() as session:
+            lost = CallbackRepository(session).lose_stale_calls(at - LOST_AFTER)
+            session.commit()
+        return lost
 
     def note(self, callback_id: int, user: str, text: str | None) -> CallbackView:
         """Set the task's short note (empty clears it)."""
@@ -197,6 +322,11 @@ class CallbackService:
         """The id of the pair's open task, or None."""
         found = repo.open_for(number, unit)
         return None if found is None else found.id
+
+    def _open_by_registry(self, unit_id: str, at: datetime) -> bool:
+        """Whether the registry's hours have the unit open at ``at`` (an unknown unit: no)."""
+        unit = self.registry.units.get(unit_id)
+        return unit is not None and status(unit.schedule, at).open
 
     def _calendar(self, unit_id: str) -> Calendar:
         """The unit's calendar; the municipal one for a unit no longer in the registry."""

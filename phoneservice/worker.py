@@ -11,10 +11,13 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from datetime import UTC, datetime
 
+from phoneservice.callbacks import CallbackService, OriginateJob
 from phoneservice.calllog import FLUSH_SECONDS, CallLog
+from phoneservice.domain.callbacks import LOST
+from phoneservice.domain.originate import FAILED, OriginateRequest, OriginateWatch
 from phoneservice.pbx.client import (
     AmiClient,
     AmiError,
@@ -26,6 +29,8 @@ from phoneservice.pbx.client import (
 
 _log = logging.getLogger(__name__)
 RESYNC_TIMEOUT = 30.0
+ORIGINATE_EVERY = 1.0  # seconds between looks at the outbox of placed calls
+ORIGINATE_TIMEOUT = 10.0  # for the Originate's own response (Async: the call goes on)
 
 
 def utc_now() -> datetime:
@@ -33,16 +38,63 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-class PbxFollower:
-    """Consumes one PBX's AMI items into its call log, and stores finished calls."""
+class OriginateOutbox:
+    """The placed calls of one PBX's units, kept by the callback service (docs/callbacks.md)."""
 
     def __init__(
-        self, client: AmiClient, call_log: CallLog, clock: Callable[[], datetime] = utc_now
+        self,
+        service: CallbackService,
+        units: Collection[str] | None = None,
+        *,
+        context: str = "callback",
+        caller_id: str = "",
+        limit: int = 20,
+    ) -> None:
+        self.service, self.units, self.limit = service, units, limit
+        self.context, self.caller_id = context, caller_id
+
+    def due(self) -> list[OriginateJob]:
+        """Requested calls to place now, oldest first."""
+        return self.service.due_originates(self.units, self.limit)
+
+    def mark_sent(self, channel_id: str) -> bool:
+        """Take one (committed); False when another worker took it."""
+        return self.service.mark_sent(channel_id)
+
+    def resolve(self, channel_id: str, outcome: str, at: datetime | None) -> None:
+        """Record what became of one."""
+        self.service.resolve(channel_id, outcome, at)
+
+    def request(self, job: OriginateJob) -> OriginateRequest:
+        """The Originate of a job: the agent's device first, then the citizen."""
+        return OriginateRequest(
+            job.channel_id,
+            job.agent_device,
+            job.citizen_number,
+            context=self.context,
+            caller_id=self.caller_id,
+            variables={"CALLBACK_ID": str(job.callback_id)},
+        )
+
+
+class PbxFollower:
+    """Consumes one PBX's AMI items into its call log, stores finished calls, places calls."""
+
+    def __init__(
+        self,
+        client: AmiClient,
+        call_log: CallLog,
+        clock: Callable[[], datetime] = utc_now,
+        originates: OriginateOutbox | None = None,
     ) -> None:
         self.client = client
         self.call_log = call_log
         self.clock = clock
         self.failures = 0
+        self.originates = originates
+        self.watch = OriginateWatch()
+        self._watched: set[str] = set()  # ChannelIds sent on this connection, still undecided
+        self._next_originate = 0.0
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Handle items until ``stop`` is set; a bad item or a failed store never stops it."""
@@ -54,6 +106,8 @@ class PbxFollower:
                     await self._safely(item)
                 if self.call_log.due():
                     await self._flush()
+                if self._originates_due():
+                    await self._place_calls()
         finally:
             await self._flush(final=True)
 
@@ -83,11 +137,19 @@ class PbxFollower:
     async def handle(self, item: Item) -> None:
         """A message feeds the tracker; a drop starts a gap; a (re)connect resyncs."""
         if isinstance(item, Received):
-            self.call_log.message(item.message.as_dict(), item.received_at)
+            event = item.message.as_dict()
+            self.call_log.message(event, item.received_at)
+            if self.originates is not None:
+                result = self.watch.feed(event)
+                if result is not None and result.channel_id is not None:
+                    self._watched.discard(result.channel_id)
+                    await self._resolve(result.channel_id, result.outcome, item.received_at)
         elif isinstance(item, Disconnected):
             self.call_log.disconnected(self.call_log.last_seen or self.clock())
+            await self._lose_watched()
         elif isinstance(item, Connected):
             await self.resync()
+            self._next_originate = 0.0  # place what waits right after the resync
 
     async def resync(self) -> None:
         """Ask which channels live, then finish (and reconcile) the calls that vanished."""
@@ -99,6 +161,70 @@ class PbxFollower:
         at = self.call_log.last_seen or self.clock()
         self.call_log.resynced([row.as_dict() for row in rows], at)
         await self._flush()
+
+    def _originates_due(self) -> bool:
+        """Whether it is time to look at the outbox (never without one)."""
+        if self.originates is None:
+            return False
+        return asyncio.get_running_loop().time() >= self._next_originate
+
+    async def _place_calls(self) -> None:
+        """Send the Originates that wait: each taken (committed) first, sent once, never again.
+
+        Sent from this loop, so that the watch expects an ActionID before the loop can see
+        its OriginateResponse. A failed action makes the attempt ``failed``, not a retry.
+        """
+        outbox = self.originates
+        self._next_originate = asyncio.get_running_loop().time() + ORIGINATE_EVERY
+        if outbox is None or not self.client.connected:
+            return
+        try:
+            jobs = await asyncio.to_thread(outbox.due)
+            for job in jobs:
+                if not self.client.connected:
+                    break
+                if await asyncio.to_thread(outbox.mark_sent, job.channel_id):
+                    await self._originate(outbox, job)
+        except Exception:
+            self.failures += 1
+            _log.exception("AMI %s: placing callback calls failed", self.client.target.name)
+
+    async def _originate(self, outbox: OriginateOutbox, job: OriginateJob) -> None:
+        """Send one Originate; watch for its outcome, or record that it failed."""
+        request = outbox.request(job)
+        try:
+            response = await self.client.action(
+                "Originate", request.fields(), timeout=ORIGINATE_TIMEOUT
+            )
+        except AmiError as exc:
+            _log.warning("AMI %s: Originate %s failed: %s", self.client.target.name, job, exc)
+            await self._resolve(job.channel_id, FAILED, self.clock())
+            return
+        self.watch.expect(response.action_id or "", job.channel_id)
+        self._watched.add(job.channel_id)
+
+    async def _lose_watched(self) -> None:
+        """The connection dropped: the outcome of calls sent on it will never be told."""
+        if self.originates is None:
+            return
+        lost, self._watched, self.watch = sorted(self._watched), set(), OriginateWatch()
+        for channel_id in lost:
+            await self._resolve(channel_id, LOST, self.clock())
+
+    async def _resolve(self, channel_id: str, outcome: str, at: datetime) -> None:
+        """Store what became of a placed call, off the event loop; log (not raise) a failure."""
+        if self.originates is None:
+            return
+        try:
+            await asyncio.to_thread(self.originates.resolve, channel_id, outcome, at)
+        except Exception:
+            self.failures += 1
+            _log.exception(
+                "AMI %s: recording call %s as %s failed",
+                self.client.target.name,
+                channel_id,
+                outcome,
+            )
 
     async def _flush(self, final: bool = False) -> None:
         """Store finished calls off the event loop; keep them pending if storage fails."""

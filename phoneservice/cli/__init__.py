@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from phoneservice.callbacks import CallbackNotFound
 from phoneservice.cli import callbacks, calls, hours, processes
 from phoneservice.cli.common import (
     EXIT_FAILURE,
@@ -20,6 +21,7 @@ from phoneservice.cli.common import (
     Parser,
     UsageError,
 )
+from phoneservice.domain.callbacks import CallbackError
 from phoneservice.ingest import IngestError
 from phoneservice.registry import ConfigError, UnknownUnitError
 from phoneservice.services import system_clock
@@ -52,7 +54,9 @@ def main(argv: Sequence[str] | None = None, clock: Clock = system_clock) -> int:
         return EXIT_INVALID
     except UnknownUnitError as exc:
         return _fail(f"unknown unit {exc.args[0]!r}", EXIT_INVALID)
-    except (UsageError, SettingsError, IngestError) as exc:
+    except (UsageError, SettingsError, IngestError, CallbackError) as exc:
+        return _fail(str(exc), EXIT_INVALID)
+    except CallbackNotFound as exc:
         return _fail(str(exc), EXIT_INVALID)
     except BrokenPipeError:  # the reader went away (| head): not a failure of ours
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at exit

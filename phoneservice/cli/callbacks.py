@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,13 @@ def register(commands: Any) -> None:
     listing.add_argument("--unit")
     listing.add_argument("--state", choices=STATES)
     listing.set_defaults(run=cmd_callbacks)
+    actions = listing.add_subparsers(dest="action", parser_class=type(listing))
+    call = actions.add_parser("call", parents=[common], help="place the call through the PBX")
+    call.add_argument("id", type=int, help="the callback task")
+    call.add_argument("--agent-device", required=True, help="e.g. PJSIP/anne: rings first")
+    call.add_argument("--user", default=os.environ.get("USER") or "cli", help="who calls")
+    call.add_argument("--confirm-closed", action="store_true", help="call although closed")
+    call.set_defaults(run=cmd_call)
     purge = commands.add_parser("purge", parents=[common], help="run the retention purge now")
     purge.set_defaults(run=cmd_purge)
 
@@ -39,6 +47,23 @@ def cmd_callbacks(args: argparse.Namespace, settings: Settings, clock: Clock) ->
     tz = service.registry.timezone
     shapes = [callback_shape(view, tz) for view in service.list(args.unit, args.state)]
     return emit(args, shapes, [_callback_line(s) for s in shapes] or ["no callbacks"])
+
+
+def cmd_call(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    """Ask the active worker to place a callback call (it rings the agent's device first)."""
+    service = callback_service(args, settings, clock)
+    placed = service.place_call(
+        args.id, args.user, args.agent_device, confirm_closed=args.confirm_closed
+    )
+    shape = {
+        "callback": callback_shape(placed.view, service.registry.timezone),
+        "channel_id": placed.channel_id,
+    }
+    line = (
+        f"#{args.id}: the worker calls {args.agent_device} first, then the citizen "
+        f"(ChannelId {placed.channel_id})"
+    )
+    return emit(args, shape, [line])
 
 
 def cmd_purge(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:

@@ -18,10 +18,11 @@ from phoneservice.jobs.scheduler import JobScheduler, build_scheduler
 from phoneservice.jobs.tasks import UNIT_STATE, Action, Tasks
 from phoneservice.pbx.client import AmiClient, AmiTarget, parse_targets
 from phoneservice.registry import Registry
+from phoneservice.services import system_clock
 from phoneservice.settings import Settings
 from phoneservice.storage.engine import create_engine_for
 from phoneservice.storage.migrate import upgrade
-from phoneservice.worker import PbxFollower, follow_all, stop_on_signals
+from phoneservice.worker import OriginateOutbox, PbxFollower, follow_all, stop_on_signals
 
 _log = logging.getLogger("phoneservice.worker")
 STANDBY_POLL = 1.0  # seconds between a standby's attempts to take the lock
@@ -53,6 +54,7 @@ def followers(settings: Settings, registry: Registry) -> list[PbxFollower]:
     targets = _targets(settings)
     service = call_service(settings, registry)
     reader = queue_log_file([settings.queue_log]) if settings.queue_log else None
+    outbox = OriginateOutbox(CallbackService(database_sessions(settings), registry, system_clock))
     return [
         PbxFollower(
             AmiClient(target),
@@ -63,8 +65,10 @@ def followers(settings: Settings, registry: Registry) -> list[PbxFollower]:
                 queue_log=reader,
                 since=service.resume_point(target.name),
             ),
+            # callbacks are placed through the first PBX (docs/worker.md)
+            originates=outbox if n == 0 else None,
         )
-        for target in targets
+        for n, target in enumerate(targets)
     ]
 
 

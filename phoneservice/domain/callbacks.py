@@ -31,6 +31,17 @@ REACHED, NO_ANSWER, BUSY, VOICEMAIL, WRONG_NUMBER = (
 ATTEMPT_OUTCOMES = (REACHED, NO_ANSWER, BUSY, VOICEMAIL, WRONG_NUMBER)
 FAILED_OUTCOMES = frozenset({NO_ANSWER, BUSY, VOICEMAIL, WRONG_NUMBER})
 
+# What became of a call placed through the PBX (Attempt.status; None for a manual attempt).
+REQUESTED = "requested"  # asked for by staff; the worker has not taken it yet
+SENT = "sent"  # the worker took it: the Originate is on its way, or was sent
+RESOLVED = "resolved"  # the PBX told the outcome: it is the attempt's ``outcome``
+AGENT_NO_ANSWER = "agent_no_answer"  # the agent's own phone was not answered: not counted
+CALL_FAILED = "failed"  # the PBX refused the call, or the action failed: not counted
+LOST = "lost"  # no outcome will come (connection lost, or stale): not counted
+IN_FLIGHT = (REQUESTED, SENT)
+NOT_COUNTED = (AGENT_NO_ANSWER, CALL_FAILED)
+ATTEMPT_STATUSES = (REQUESTED, SENT, RESOLVED, AGENT_NO_ANSWER, CALL_FAILED, LOST)
+
 OUTSIDE_HOURS_CALLBACK, OUTSIDE_HOURS_LOG = "callback", "log"
 NOTE_LIMIT = 280  # a note is a reminder for colleagues, never case content
 
@@ -51,6 +62,10 @@ class InvalidTransition(CallbackError):
 
 class ClaimConflict(CallbackError):
     """Another member of staff holds the task."""
+
+
+class CallInFlight(CallbackError):
+    """The task already has a placed call without an outcome."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +93,7 @@ class Attempt:
     note: str | None = None
     channel_id: str | None = None
     status: str | None = None
+    agent_device: str | None = None
     id: int | None = None
 
     def __post_init__(self) -> None:
@@ -85,6 +101,14 @@ class Attempt:
         if self.outcome is not None and self.outcome not in ATTEMPT_OUTCOMES:
             listed = ", ".join(ATTEMPT_OUTCOMES)
             raise CallbackError(f"attempt outcome must be one of {listed}, not {self.outcome!r}")
+        if self.status is not None and self.status not in ATTEMPT_STATUSES:
+            listed = ", ".join(ATTEMPT_STATUSES)
+            raise CallbackError(f"attempt status must be one of {listed}, not {self.status!r}")
+
+    def in_flight(self, now: datetime, lost_after: timedelta) -> bool:
+        """A placed call without an outcome that may still ring (younger than ``lost_after``)."""
+        require_aware(now, "now")
+        return self.outcome is None and self.status in IN_FLIGHT and now - self.at < lost_after
 
     @property
     def failed(self) -> bool:
@@ -230,6 +254,61 @@ def record_attempt(callback: Callback, attempt: Attempt, max_attempts: int) -> C
         return _close(updated, DONE, CALLED_BACK, attempt.at, attempt.by)
     if attempt.outcome == WRONG_NUMBER or updated.failed_attempts >= max_attempts:
         return _close(updated, UNREACHABLE, UNREACHABLE, attempt.at, attempt.by)
+    return updated
+
+
+def place_call(
+    callback: Callback, attempt: Attempt, now: datetime, lost_after: timedelta
+) -> Callback:
+    """The task with a placed call requested (claimed by its caller when nobody holds it).
+
+    Refused on a closed task, an erased number, another's claim, or while an earlier
+    placed call still has no outcome.
+    """
+    _require_open(callback, "call the citizen of")
+    require_aware(now, "now")
+    user = _user(attempt.by)
+    _require_holder(callback, user)
+    if not callback.caller_number:
+        raise CallbackError(f"callback {callback.id} has no number to call")
+    if attempt.outcome is not None or attempt.status != REQUESTED or not attempt.channel_id:
+        raise CallbackError("a placed call starts as a requested attempt with a channel id")
+    if any(earlier.in_flight(now, lost_after) for earlier in callback.attempts):
+        raise CallInFlight(f"callback {callback.id} has a call in progress already")
+    claimed = claim(callback, user, now)
+    return replace(claimed, attempts=(*claimed.attempts, replace(attempt, by=user)))
+
+
+def resolve_call(
+    callback: Callback, channel_id: str, result: str, at: datetime, max_attempts: int
+) -> Callback:
+    """The task after the PBX told what became of a placed call; unchanged when told twice.
+
+    ``reached``, ``no_answer`` and ``busy`` (any attempt outcome) become the attempt's
+    outcome with the rules of :func:`record_attempt` (on an open task); ``agent_no_answer``,
+    ``failed`` and ``lost`` only set its status: they do not count against the citizen.
+    """
+    require_aware(at, "at")
+    found = [a for a in callback.attempts if a.channel_id == channel_id]
+    if not found:
+        raise CallbackError(f"callback {callback.id} placed no call {channel_id!r}")
+    pending = found[0]
+    if pending.outcome is not None or pending.status not in IN_FLIGHT:
+        return callback  # decided already
+    if result in ATTEMPT_OUTCOMES:
+        decided = replace(pending, outcome=result, status=RESOLVED)
+    elif result in (*NOT_COUNTED, LOST):
+        decided = replace(pending, status=result)
+    else:
+        raise CallbackError(f"unknown result {result!r} of a placed call")
+    attempts = tuple(decided if a is pending else a for a in callback.attempts)
+    updated = replace(callback, attempts=attempts)
+    if decided.outcome is None or not updated.is_open:
+        return updated
+    if decided.outcome == REACHED:
+        return _close(updated, DONE, CALLED_BACK, at, decided.by)
+    if decided.outcome == WRONG_NUMBER or updated.failed_attempts >= max_attempts:
+        return _close(updated, UNREACHABLE, UNREACHABLE, at, decided.by)
     return updated
 
 

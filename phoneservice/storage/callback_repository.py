@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, Select, case, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from phoneservice.domain.callbacks import OPEN, Attempt, Callback
+from phoneservice.domain.callbacks import IN_FLIGHT, LOST, OPEN, REQUESTED, Attempt, Callback
 from phoneservice.domain.callrecords import ANSWERED, CLOSED
 from phoneservice.storage.callbacks import (
     ATTEMPTS,
@@ -67,6 +67,68 @@ class CallbackRepository:
         new = [attempt_values(callback.id, a) for a in callback.attempts if a.id is None]
         if new:
             self._session.execute(ATTEMPTS.insert(), new)
+
+    def update_attempt(self, attempt: Attempt) -> None:
+        """Write a stored attempt's outcome and status back (a placed call was decided)."""
+        if attempt.id is None:
+            raise ValueError("update_attempt() needs a stored attempt")
+        values = {"outcome": attempt.outcome, "status": attempt.status}
+        self._session.execute(update(ATTEMPTS).where(ATTEMPTS.c.id == attempt.id).values(values))
+
+    def callback_of_call(self, channel_id: str) -> int | None:
+        """The id of the task that placed the call with this ChannelId, or None."""
+        query = select(ATTEMPTS.c.callback_id).where(ATTEMPTS.c.channel_id == channel_id)
+        found = self._session.execute(query).scalar_one_or_none()
+        return None if found is None else int(found)
+
+    def requested_calls(
+        self, units: Collection[str] | None, limit: int
+    ) -> builtins.list[tuple[int, Attempt, str, str]]:
+        """Placed calls no worker took yet, oldest first: (task id, attempt, number, unit)."""
+        query = (
+            select(ATTEMPTS, CALLBACKS.c.caller_number, CALLBACKS.c.unit)
+            .join(CALLBACKS, CALLBACKS.c.id == ATTEMPTS.c.callback_id)
+            .where(
+                ATTEMPTS.c.status == REQUESTED,
+                ATTEMPTS.c.outcome.is_(None),
+                CALLBACKS.c.state == OPEN,
+                CALLBACKS.c.caller_number.is_not(None),
+            )
+            .order_by(ATTEMPTS.c.at, ATTEMPTS.c.id)
+            .limit(limit)
+        )
+        if units is not None:
+            query = query.where(CALLBACKS.c.unit.in_(sorted(units)))
+        return [
+            (int(row["callback_id"]), to_attempt(row), str(row["caller_number"]), str(row["unit"]))
+            for row in self._session.execute(query).mappings()
+        ]
+
+    def set_call_status(self, channel_id: str, before: Collection[str], after: str) -> bool:
+        """Move a placed call without outcome from a status in ``before`` to ``after``."""
+        statement = (
+            update(ATTEMPTS)
+            .where(
+                ATTEMPTS.c.channel_id == channel_id,
+                ATTEMPTS.c.outcome.is_(None),
+                ATTEMPTS.c.status.in_(sorted(before)),
+            )
+            .values(status=after)
+        )
+        return bool(getattr(self._session.execute(statement), "rowcount", 0))
+
+    def lose_stale_calls(self, placed_before: datetime) -> int:
+        """Placed calls requested before ``placed_before`` and still without outcome: lost."""
+        statement = (
+            update(ATTEMPTS)
+            .where(
+                ATTEMPTS.c.status.in_(IN_FLIGHT),
+                ATTEMPTS.c.outcome.is_(None),
+                ATTEMPTS.c.at < to_utc(placed_before),
+            )
+            .values(status=LOST)
+        )
+        return int(getattr(self._session.execute(statement), "rowcount", 0) or 0)
 
     def get(self, callback_id: int, *, lock: bool = False) -> Callback | None:
         """The task with this id (locked for update when asked), or None."""

@@ -179,6 +179,7 @@ class AttemptRow(SQLModel, table=True):
         CheckConstraint(one_of("outcome", ATTEMPT_OUTCOMES), name="ck_callback_attempts_outcome"),
         UniqueConstraint("channel_id", name="uq_callback_attempts_channel_id"),
         Index("ix_callback_attempts_callback_id", "callback_id"),
+        Index("ix_callback_attempts_status", "status"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -188,4 +189,5 @@ class AttemptRow(SQLModel, table=True):
     outcome: str | None = None
     note: str | None = None  # free text: erased with the number
     channel_id: str | None = None  # the AMI Originate ChannelId: one per attempt
-    status: str | None = None
+    status: str | None = None  # requested → sent → resolved | agent_no_answer | failed | lost
+    agent_device: str | None = None  # the AMI channel that rings first: the agent's phone
