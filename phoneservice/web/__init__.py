@@ -1,0 +1,53 @@
+"""The web application: ``create_app`` builds it; nothing is built at import time."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+
+from phoneservice.registry import Registry, load_registry
+from phoneservice.services import Clock, HoursService, system_clock
+from phoneservice.settings import Settings
+
+EXTENSION = "phoneservice"
+SETTINGS = "phoneservice.settings"
+# Machine-read paths get the strictest policy: they never load scripts, styles or frames.
+_STRICT_PREFIXES = ("/api/", "/healthz", "/readyz")
+_STRICT_CSP = "default-src 'none'; frame-ancestors 'none'"
+
+
+def create_app(
+    settings: Settings | None = None,
+    *,
+    registry: Registry | None = None,
+    clock: Clock | None = None,
+) -> Flask:
+    """The Flask app over one registry, loaded now; a bad file raises ``ConfigError``."""
+    settings = settings if settings is not None else Settings.from_env()
+    clock = clock or system_clock
+    if registry is None:
+        registry = load_registry(settings.config, clock().date())
+    app = Flask(__name__)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Danish names stay readable
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # fields in the SPEC's order
+    app.extensions[EXTENSION] = HoursService(registry, clock)
+    app.extensions[SETTINGS] = settings
+    _register(app)
+    return app
+
+
+def _register(app: Flask) -> None:
+    """Blueprints, the error mapping and the security headers."""
+    from phoneservice.web import api, errors, health
+
+    app.register_blueprint(api.blueprint)
+    app.register_blueprint(health.blueprint)
+    errors.register(app)
+    app.after_request(_security_headers)
+
+
+def _security_headers(response: Response) -> Response:
+    """No MIME sniffing anywhere; no active content on API and health responses."""
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    if request.path.startswith(_STRICT_PREFIXES):
+        response.headers.setdefault("Content-Security-Policy", _STRICT_CSP)
+    return response
