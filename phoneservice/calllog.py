@@ -26,6 +26,8 @@ _MARGIN = timedelta(hours=1)  # queue_log lines read before a gap, for calls tha
 FLUSH_CALLS = 200  # store at least this often under load ...
 FLUSH_SECONDS = 0.25  # ... or after this long, whichever comes first
 MARK_STEP = timedelta(seconds=10)  # how far the stored watermark may lag on a quiet line
+RECHECK_WINDOW = timedelta(minutes=15)  # the periodic queue_log check looks this far back
+RECHECK_SETTLE = timedelta(minutes=2)  # at calls that ended at least this long ago
 
 
 class CallLog:
@@ -119,6 +121,20 @@ class CallLog:
         self._flushed, self._marked = time.monotonic(), seen
         self.stored += added
         return added
+
+    def missed_by_stream(self, entries: Iterable[QueueLogEntry], at: datetime) -> list[CallRecord]:
+        """Calls queue_log finished between RECHECK_WINDOW and RECHECK_SETTLE before ``at``.
+
+        The periodic safety net: storage ignores the ones the live stream logged, so what
+        it adds are calls the stream missed without a visible gap. Calls still followed
+        live are left to the stream; the settle time lets the stream store its own first.
+        """
+        window = [e for e in entries if at - RECHECK_WINDOW <= e.at <= at]
+        rebuilt, _ = self.rebuild.calls(window)
+        in_flight = {call.uniqueid for call in self.tracker.in_flight()}
+        return [
+            r for r in rebuilt if r.uniqueid not in in_flight and r.ended_at <= at - RECHECK_SETTLE
+        ]
 
     def _reconciled(self, vanished: list[CallRecord], at: datetime) -> list[CallRecord]:
         """Improve vanished calls from queue_log and add the calls the gap hid."""

@@ -91,6 +91,7 @@ class PbxFollower:
         self.call_log = call_log
         self.clock = clock
         self.failures = 0
+        self._recheck = asyncio.Event()
         self.originates = originates
         self.watch = OriginateWatch()
         self._watched: set[str] = set()  # ChannelIds sent on this connection, still undecided
@@ -108,8 +109,35 @@ class PbxFollower:
                     await self._flush()
                 if self._originates_due():
                     await self._place_calls()
+                if self._recheck.is_set():
+                    await self._recheck_queue_log()
         finally:
             await self._flush(final=True)
+
+    def request_recheck(self) -> None:
+        """Ask for the periodic queue_log check (from any thread, via the loop)."""
+        self._recheck.set()
+
+    async def _recheck_queue_log(self) -> None:
+        """Store calls queue_log finished that the live stream did not log; warn if any."""
+        self._recheck.clear()
+        reader, at = self.call_log.queue_log, self.call_log.last_seen
+        if reader is None or at is None:
+            return
+        try:
+            entries = await asyncio.to_thread(lambda: list(reader()))
+            missed = self.call_log.missed_by_stream(entries, at)
+            added = await asyncio.to_thread(self.call_log.store, missed, at) if missed else 0
+        except Exception:
+            self.failures += 1
+            _log.exception("AMI %s: queue_log check failed", self.client.target.name)
+            return
+        if added:
+            _log.warning(
+                "AMI %s: %d call(s) found only in queue_log were logged",
+                self.client.target.name,
+                added,
+            )
 
     async def _next(self) -> Item | None:
         """The next item, or None after a quiet moment (finished calls are stored then).

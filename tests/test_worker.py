@@ -18,7 +18,7 @@ from phoneservice.registry import parse_registry
 from phoneservice.storage.engine import create_engine_for, session_factory
 from phoneservice.worker import PbxFollower, follow_all
 from tests.conftest import TODAY
-from tests.test_call_tracker import TRACES, truth
+from tests.test_call_tracker import TRACES, recorded_events, truth
 from tests.test_ingest import LAB_REGISTRY
 
 SCENARIOS = [
@@ -202,3 +202,48 @@ async def _follow_part1_then_stop(registry, service: CallService) -> None:
             await asyncio.sleep(0.02)
         stop.set()  # the worker goes away with six calls in flight
         await job
+
+
+def test_the_periodic_queue_log_check_logs_calls_the_stream_never_carried(database_url):
+    """The stream carries h's call; queue_log also holds e-burst's, which the stream missed."""
+    registry = parse_registry(LAB_REGISTRY, "lab.toml", TODAY)
+    service = CallService(session_factory(create_engine_for(database_url)))
+    with AmiSimulator([TRACES / "h-all-paused-abandon.ami"]) as sim:
+        target = AmiTarget("lab", "127.0.0.1", sim.port, "phoneservice", "s3cret")
+        call_log = build_call_log(
+            registry,
+            "lab",
+            service.store_for("lab"),
+            queue_log=queue_log_file([TRACES / "e-burst.queue_log"]),
+        )
+        follower = PbxFollower(AmiClient(target, ping_interval=1.0), call_log)
+        asyncio.run(_follow_then_recheck(follower, service))
+    logged = service.calls(limit=None)
+    by_source = {s: [c for c in logged if c.source == s] for s in ("ami", "queue_log")}
+    assert len(by_source["ami"]) == 1  # h's abandoned caller, from the stream
+    last = max(
+        float(e["Timestamp"])
+        for e in recorded_events("h-all-paused-abandon.ami")
+        if "Timestamp" in e
+    )
+    settled = last - 120  # the stream's last event, less the settle time
+    burst = truth("e-burst")["calls"]
+    expected = {
+        c["uniqueid"]
+        for c in burst
+        if max(int(line.split("|")[0]) for line in c["queue_log_events"]) <= settled
+    }
+    assert expected and {c.uniqueid for c in by_source["queue_log"]} == expected
+
+
+async def _follow_then_recheck(follower: PbxFollower, service: CallService) -> None:
+    stop = asyncio.Event()
+    job = asyncio.create_task(follow_all([follower], stop))
+    deadline = time.monotonic() + 20
+    while not service.calls(limit=None) and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    for _ in range(2):  # the second check finds nothing new
+        follower.request_recheck()
+        await asyncio.sleep(0.6)
+    stop.set()
+    await job

@@ -15,7 +15,7 @@ from phoneservice.cli.common import EXIT_FAILURE, EXIT_OK, Clock, UsageError, co
 from phoneservice.domain.hours import statuses
 from phoneservice.jobs.leader import LeaderError, LeaderLock, watch
 from phoneservice.jobs.scheduler import JobScheduler, build_scheduler
-from phoneservice.jobs.tasks import UNIT_STATE, Action, Tasks
+from phoneservice.jobs.tasks import RECONCILE, UNIT_STATE, Action, Tasks
 from phoneservice.pbx.client import AmiClient, AmiTarget, parse_targets
 from phoneservice.registry import Registry
 from phoneservice.services import system_clock
@@ -87,11 +87,21 @@ def cmd_worker(args: argparse.Namespace, settings: Settings, clock: Clock) -> in
 
 
 async def _serve(
-    settings: Settings, registry: Registry, url: str, lock: LeaderLock, clock: Clock
+    settings: Settings,
+    registry: Registry,
+    url: str,
+    lock: LeaderLock,
+    clock: Clock,
+    stop: asyncio.Event | None = None,
 ) -> int:
-    """Standby until the lock is ours, then be the active worker until a signal or loss."""
-    stop = asyncio.Event()
-    stop_on_signals(stop)
+    """Standby until the lock is ours, then be the active worker until a signal or loss.
+
+    ``stop`` is set by SIGTERM/SIGINT, or by the caller when it passes one (``run``
+    hosts this in a thread, where signals do not reach the loop).
+    """
+    if stop is None:
+        stop = asyncio.Event()
+        stop_on_signals(stop)
     try:
         if not await lock.wait_acquire(poll=STANDBY_POLL, stop=stop):
             return EXIT_OK  # stopped while standby
@@ -119,6 +129,8 @@ async def _active(
     for follower in found:
         _log.info("following PBX %s", follower.client.target.name)
     scheduler = _scheduler(url, registry, clock, settings)
+    loop = asyncio.get_running_loop()
+    scheduler.tasks.register(RECONCILE, lambda _now: _ask_recheck(loop, found))
     await asyncio.to_thread(scheduler.start)
     try:
         await follow_all(found, stop)
@@ -134,6 +146,12 @@ def _scheduler(url: str, registry: Registry, clock: Clock, settings: Settings) -
     tasks.register_callbacks(CallbackService(database_sessions(settings), registry, clock))
     tasks.register(UNIT_STATE, _unit_state_logger(registry))
     return build_scheduler(create_engine_for(url), registry, tasks, clock)
+
+
+def _ask_recheck(loop: asyncio.AbstractEventLoop, found: list[PbxFollower]) -> None:
+    """The reconcile job (a scheduler thread) asks each follower, on the followers' loop."""
+    for follower in found:
+        loop.call_soon_threadsafe(follower.request_recheck)
 
 
 def _unit_state_logger(registry: Registry) -> Action:
