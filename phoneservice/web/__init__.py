@@ -13,6 +13,11 @@ SETTINGS = "phoneservice.settings"
 # Machine-read paths get the strictest policy: they never load scripts, styles or frames.
 _STRICT_PREFIXES = ("/api/", "/healthz", "/readyz")
 _STRICT_CSP = "default-src 'none'; frame-ancestors 'none'"
+# Pages load only their own script, style and images; no inline script anywhere (SPEC §11).
+_PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
 
 
 def create_app(
@@ -37,9 +42,10 @@ def create_app(
 
 def _register(app: Flask) -> None:
     """Blueprints, the error mapping and the security headers."""
-    from phoneservice.web import api, errors, health
+    from phoneservice.web import api, board, errors, health
 
     app.register_blueprint(api.blueprint)
+    app.register_blueprint(board.blueprint)
     app.register_blueprint(health.blueprint)
     errors.register(app)
     app.after_request(_security_headers)
@@ -48,6 +54,7 @@ def _register(app: Flask) -> None:
 def _security_headers(response: Response) -> Response:
     """No MIME sniffing anywhere; no active content on API and health responses."""
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
-    if request.path.startswith(_STRICT_PREFIXES):
-        response.headers.setdefault("Content-Security-Policy", _STRICT_CSP)
+    strict = request.path.startswith(_STRICT_PREFIXES)
+    response.headers.setdefault("Content-Security-Policy", _STRICT_CSP if strict else _PAGE_CSP)
+    response.headers.setdefault("Referrer-Policy", "same-origin")
     return response

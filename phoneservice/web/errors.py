@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from phoneservice.registry import UnknownUnitError
+from phoneservice.web import wording
 
 log = logging.getLogger(__name__)
 
@@ -16,8 +17,11 @@ class BadParameter(ValueError):
     """A query parameter that cannot be read; the message names it and its value."""
 
 
+Answer = tuple[Response | str, int]
+
+
 def register(app: Flask) -> None:
-    """Map the web layer's exceptions to JSON responses on ``app``."""
+    """Map the web layer's exceptions to JSON under /api and Danish pages elsewhere."""
     app.register_error_handler(BadParameter, on_bad_parameter)
     app.register_error_handler(UnknownUnitError, on_unknown_unit)
     app.register_error_handler(HTTPException, on_http_exception)
@@ -29,32 +33,54 @@ def problem(status: int, error: str, detail: str) -> tuple[Response, int]:
     return jsonify(error=error, detail=detail), status
 
 
-def on_bad_parameter(exc: BadParameter) -> tuple[Response, int]:
+def page(status: int, title: str, text: str, detail: str | None = None) -> tuple[str, int]:
+    """The Danish HTML error page with its status."""
+    body = render_template("error.html", status=status, title=title, text=text, detail=detail)
+    return body, status
+
+
+def wants_page() -> bool:
+    """Whether the error belongs to an HTML page (everything outside ``/api/``)."""
+    return not request.path.startswith("/api/")
+
+
+def on_bad_parameter(exc: BadParameter) -> Answer:
     """400: the request's parameters are wrong."""
+    if wants_page():
+        return page(400, *wording.error(400), detail=str(exc))
     return problem(400, "bad_request", str(exc))
 
 
-def on_unknown_unit(exc: UnknownUnitError) -> tuple[Response, int]:
+def on_unknown_unit(exc: UnknownUnitError) -> Answer:
     """404: no unit has this id."""
+    if wants_page():
+        return page(404, *wording.unknown_unit(str(exc.args[0])))
     return problem(404, "unknown_unit", f"no unit with id {exc.args[0]!r}")
 
 
-def on_http_exception(exc: HTTPException) -> Response | HTTPException:
-    """Routing and protocol errors: JSON under /api, Flask's page elsewhere."""
-    if not request.path.startswith("/api/"):
-        return exc
+def on_http_exception(exc: HTTPException) -> Response | Answer:
+    """Routing and protocol errors: JSON under /api, a Danish page elsewhere."""
     status = exc.code or 500
-    response, _ = problem(status, _error_name(exc), exc.description or exc.name)
-    response.status_code = status
+    if wants_page():
+        body, _ = page(status, *wording.error(status))
+        return _with_headers(Response(body, status, mimetype="text/html"), exc)
+    return _with_headers(problem(status, _error_name(exc), exc.description or exc.name)[0], exc)
+
+
+def _with_headers(response: Response, exc: HTTPException) -> Response:
+    """``response`` with the exception's status and headers (keeps Allow on a 405)."""
+    response.status_code = exc.code or 500
     for name, value in exc.get_headers():
         if name.lower() != "content-type":
-            response.headers[name] = value  # keeps Allow on a 405
+            response.headers[name] = value
     return response
 
 
-def on_unexpected(exc: Exception) -> tuple[Response, int]:
+def on_unexpected(exc: Exception) -> Answer:
     """500: a bug; the traceback goes to the log, never into the body."""
     log.exception("unhandled error on %s %s", request.method, request.path, exc_info=exc)
+    if wants_page():
+        return page(500, *wording.error(500))
     return problem(500, "internal_error", "the server failed; the error is logged")
 
 

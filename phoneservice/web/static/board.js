@@ -1,0 +1,98 @@
+// The board: instant search by name and tag, and live rows without a reload.
+// No inline script anywhere: the page's CSP is script-src 'self'.
+(function () {
+  "use strict";
+
+  var board = document.getElementById("board");
+  if (!board) {
+    return;
+  }
+  var search = document.getElementById("search");
+  var pollMs = Math.max(1, Number(board.dataset.pollSeconds) || 60) * 1000;
+  var LATE_MS = 500; // ask just after the change, never just before it
+  var MIN_MS = 1000;
+  var timer = null;
+
+  function rows() {
+    return document.getElementById("board-rows");
+  }
+
+  // Same rule as Unit.matches: the query is part of the id, the name or one tag.
+  function filter() {
+    var query = search ? search.value.trim().toLowerCase() : "";
+    var shown = 0;
+    rows().querySelectorAll("section[data-group]").forEach(function (group) {
+      var inGroup = 0;
+      group.querySelectorAll("tr[data-search]").forEach(function (row) {
+        var hit = !query || row.dataset.search.split("|").some(function (field) {
+          return field.indexOf(query) !== -1;
+        });
+        row.hidden = !hit;
+        inGroup += hit ? 1 : 0;
+      });
+      group.hidden = inGroup === 0;
+      shown += inGroup;
+    });
+    document.getElementById("no-match").hidden = shown > 0;
+  }
+
+  // Ask again when the server says the next change is due, and at least every poll.
+  function schedule(delay) {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(refresh, Math.max(MIN_MS, Math.min(delay, pollMs)));
+  }
+
+  function untilChange() {
+    var current = rows().dataset;
+    return Date.parse(current.nextChange) - Date.parse(current.serverNow) + LATE_MS;
+  }
+
+  function refresh() {
+    fetch(board.dataset.rowsUrl, { cache: "no-store", headers: { Accept: "text/html" } })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("HTTP " + response.status);
+        }
+        return response.text();
+      })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("board-rows");
+        if (!fresh) {
+          throw new Error("no rows in the answer");
+        }
+        rows().replaceWith(document.adoptNode(fresh));
+        document.getElementById("stale").hidden = true;
+        filter();
+        schedule(untilChange());
+      })
+      .catch(function () {
+        document.getElementById("stale").hidden = false;
+        schedule(Math.min(pollMs, 15000));
+      });
+  }
+
+  if (search) {
+    search.addEventListener("input", filter);
+    search.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") {
+        search.value = "";
+        filter();
+      }
+    });
+    // Typing filters at once; Enter opens the only match instead of reloading.
+    search.form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var visible = rows().querySelectorAll("tr[data-search]:not([hidden]) a");
+      if (visible.length === 1) {
+        window.location.href = visible[0].href;
+      }
+    });
+  }
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") {
+      refresh();
+    }
+  });
+  filter();
+  schedule(untilChange());
+})();
