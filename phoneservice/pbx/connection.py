@@ -200,6 +200,7 @@ class _Waiter(Generic[T]):
         self.future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
 
     def take(self, message: Message) -> bool:
+        """Whether ``message`` belongs to this action; each kind of waiter defines it."""
         raise NotImplementedError
 
     def fail(self, answer: Message) -> bool:
