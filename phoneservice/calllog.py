@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
+from phoneservice.domain.amifields import event_instant
 from phoneservice.domain.callrecords import CallRecord
 from phoneservice.domain.calls import CallTracker
 from phoneservice.domain.queuelog import QueueLogCalls, QueueLogEntry, reconcile
@@ -74,7 +75,7 @@ class CallLog:
     def last_seen(self) -> datetime | None:
         """The instant of the latest message (its Timestamp, else when it was received)."""
         if self._last_stamp is not None:
-            return _instant({"Timestamp": self._last_stamp}) or self._last_at
+            return event_instant({"Timestamp": self._last_stamp}) or self._last_at
         return self._last_at
 
     def due(self) -> bool:
@@ -145,11 +146,3 @@ class CallLog:
         rebuilt, _ = self.rebuild.calls(entries)
         in_flight = {call.uniqueid for call in self.tracker.in_flight()}
         return reconcile(vanished, rebuilt, in_flight, since)
-
-
-def _instant(headers: Headers) -> datetime | None:
-    """The event's own ``Timestamp``, if it has one."""
-    try:
-        return datetime.fromtimestamp(float(headers["Timestamp"]), UTC)
-    except (KeyError, ValueError, OverflowError):
-        return None
