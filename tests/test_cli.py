@@ -109,7 +109,7 @@ def test_status_of_every_shipped_unit_uses_the_clock(capsys):
 def test_status_text_output(spec_config, capsys):
     code, out, _ = run(["status", "--at", "2026-11-23T11:00", "--config", spec_config], capsys)
     assert code == 0
-    assert "borgerservice" in out and "lukker 2026-11-23 14:00" in out
+    assert "borgerservice" in out and "lukker kl. 14:00" in out
 
 
 BAD_INPUT = [

@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 import pytest
 from flask.testing import FlaskClient
 
+from phoneservice import wording
 from phoneservice.domain.hours import Override, Status
 from phoneservice.registry import Registry
 from phoneservice.settings import Settings
-from phoneservice.web import EXTENSION, create_app, wording
+from phoneservice.web import EXTENSION, create_app
 from tests.conftest import SHIPPED_CONFIG, at
 
 MONDAY_1359 = datetime(2026, 11, 23, 12, 59, 50, tzinfo=UTC)  # Copenhagen 13:59:50

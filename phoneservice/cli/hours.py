@@ -8,7 +8,7 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from phoneservice import exports
+from phoneservice import exports, wording
 from phoneservice.cli.common import (
     EXIT_OK,
     Clock,
@@ -102,24 +102,15 @@ def cmd_status(args: argparse.Namespace, settings: Settings, clock: Clock) -> in
     service = hours_service(args, settings, clock)
     at = instant(args.at, service.registry) if args.at else None
     found = service.status(args.units, at)
-    return emit(args, [status_shape(e) for e in found], [_status_line(e) for e in found])
+    now = at or service.now()
+    return emit(args, [status_shape(e) for e in found], [_status_line(e, now) for e in found])
 
 
-def _status_line(entry: UnitStatus) -> str:
-    """One human line of status."""
+def _status_line(entry: UnitStatus, now: datetime) -> str:
+    """One human line of status, in the board's words ("lukker kl. 14:00")."""
     state = entry.status
-    if state.open:
-        change = f"lukker {_short(state.closes_at)}" if state.closes_at else "lukker ikke"
-        word = "ÅBEN  "
-    else:
-        change = f"åbner {_short(state.next_open)}" if state.next_open else "åbner ikke i år"
-        word = "LUKKET"
-    return f"{entry.unit.id:<24} {word} {change:<28} {state.reason}"
-
-
-def _short(value: datetime | None) -> str:
-    """``2026-12-28 10:00`` for text output."""
-    return "" if value is None else value.strftime("%Y-%m-%d %H:%M")
+    word = "ÅBEN  " if state.open else "LUKKET"
+    return f"{entry.unit.id:<24} {word} {wording.change(state, now):<30} {state.reason}"
 
 
 def cmd_hours(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:

@@ -8,12 +8,12 @@ from datetime import datetime, time, timedelta
 
 from flask import Blueprint, current_app, render_template, request
 
+from phoneservice import wording
 from phoneservice.domain.hours import Status
 from phoneservice.domain.schedule import LAYER_CALENDAR, LAYER_EXCEPTION, LAYER_HALF_DAY, DayPlan
 from phoneservice.domain.units import KINDS, Unit
 from phoneservice.services import UnitStatus
 from phoneservice.shapes import interval_text
-from phoneservice.web import wording
 from phoneservice.web.api import known, optional_instant, service
 
 blueprint = Blueprint("board", __name__)

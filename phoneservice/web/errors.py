@@ -7,8 +7,8 @@ import logging
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from phoneservice import wording
 from phoneservice.registry import UnknownUnitError
-from phoneservice.web import wording
 
 log = logging.getLogger(__name__)
 
