@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from phoneservice.callbacks import CallbackNotFound
-from phoneservice.cli import callbacks, calls, hours, processes, web
+from phoneservice.cli import callbacks, calls, demo, hours, processes, web
 from phoneservice.cli.common import (
     EXIT_FAILURE,
     EXIT_INVALID,
@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     callbacks.register(commands)
     processes.register(commands)
     web.register(commands)
+    demo.register(commands)
     return parser
 
 

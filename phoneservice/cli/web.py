@@ -18,6 +18,7 @@ import dataclasses
 import logging
 import signal
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from phoneservice.cli.common import EXIT_FAILURE, EXIT_OK, Clock, UsageError, common_options, load
@@ -75,8 +76,17 @@ def cmd_web(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     return EXIT_OK
 
 
-def cmd_run(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
-    """Web + worker in one process until SIGTERM or SIGINT (or until the worker ends)."""
+def cmd_run(
+    args: argparse.Namespace,
+    settings: Settings,
+    clock: Clock,
+    *,
+    ready: Callable[[], None] | None = None,
+) -> int:
+    """Web + worker in one process until SIGTERM or SIGINT (or until the worker ends).
+
+    ``ready`` is called once the web server is bound, just before it serves (``demo``).
+    """
     configure_logging(settings)
     registry = load(args, settings, clock)
     if settings.ami_url:
@@ -94,6 +104,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
         try:
             server = bind(app, args.host, args.port)
             worker.start()
+            if ready is not None:
+                ready()
             server.run()
         except Stopped:
             pass

@@ -14,12 +14,12 @@ import bisect
 import contextlib
 import json
 from collections import Counter, defaultdict, deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from phoneservice.pbx.protocol import Message, encode, parse, read_recording
+from phoneservice.pbx.protocol import Message, encode, parse, read_recording, split_recording
 
 _SPECIAL_ACTIONS = frozenset({"login", "logoff"})
 
@@ -41,6 +41,13 @@ class Script:
     ending: Ending = "idle"
     banner: str | None = None
     """A greeting line to send instead of the recorded one, e.g. another service's."""
+    repeat_every: float | None = None
+    """Stream the recording again, every this many seconds after the previous round began
+    (a round that takes longer is followed at once); the session never ends on its own."""
+    prepare: Callable[[bytes, int], bytes] | None = None
+    """Rewrite the recording's bytes just before round n (0 first) is streamed, e.g.
+    :func:`phoneservice.pbx.retime.retime_to` now; the result must keep the byte length
+    of every message when the session is paced."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))  # a str path is welcome too
@@ -49,6 +56,8 @@ class Script:
             raise ValueError(f"{self.path}: a cut needs ending stall, close or reset")
         if min(self.cut_after_bytes or 0, self.cut_after_messages or 0) < 0:
             raise ValueError(f"{self.path}: cut points must not be negative")
+        if self.repeat_every is not None and (cut or self.repeat_every <= 0):
+            raise ValueError(f"{self.path}: repeat_every must be > 0 and without a cut")
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +73,19 @@ class Replay:
     """Recorded ActionID -> folded name of the action it answered, for the gated answers."""
 
 
-def load_replay(path: Path, timed: bool) -> Replay:
-    """Read a recording, its timing (when ``timed``) and its recorded client's actions."""
-    banner, messages = read_recording(path)
+def load_replay(path: Path, timed: bool, data: bytes | None = None) -> Replay:
+    """Read a recording, its timing (when ``timed``) and its recorded client's actions.
+
+    ``data``, when given, stands for the recording's bytes (a prepared copy of the file);
+    the timing and the actions are still read beside ``path``.
+    """
+    if data is None:
+        banner, messages = read_recording(path)
+    else:
+        try:
+            banner, messages = split_recording(data)
+        except ValueError as exc:
+            raise ValueError(f"{path} (prepared): {exc}") from exc
     times = _times(path, banner, messages, timed)
     start = 1 if messages and messages[0].get("Message") == "Authentication accepted" else 0
     end = len(messages) - 1 if messages and messages[-1].response == "Goodbye" else len(messages)

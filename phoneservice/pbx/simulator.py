@@ -24,7 +24,10 @@ g-reconnect); connections beyond the list are closed at once. A session goes:
    ``OriginateResponse`` with the client's ActionID. If the client has not asked by
    then, they go out as recorded. An action with no recorded answer left, or one the
    recording never answered, gets ``Response: Error``.
-5. When the recording is done, or at a cut, the script's :data:`Ending` applies. Actions
+5. A script with ``repeat_every`` streams its recording again, round after round, each
+   round's bytes first rewritten by its ``prepare`` (the demo re-times it to now with
+   fresh ids, :mod:`phoneservice.pbx.retime`).
+6. When the recording is done, or at a cut, the script's :data:`Ending` applies. Actions
    that arrive at a stalled or closing session are still logged in ``actions``, unanswered.
 """
 
@@ -34,12 +37,13 @@ import asyncio
 import concurrent.futures
 import contextlib
 import hmac
+import itertools
 import random
 import socket
 import threading
 import time
 from collections import deque
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 
 from phoneservice.pbx.chunking import ChunkedOutput, Cut
@@ -308,6 +312,26 @@ class _Session:
         await self.out.send(encode([*headers, *fields.items()]))
 
     async def _stream(self) -> None:
+        loop, script = asyncio.get_running_loop(), self.script
+        for round_no in itertools.count():
+            if script.prepare is not None:
+                self.replay = await asyncio.to_thread(self._prepared, script.prepare, round_no)
+                self.gate = AnswerGate(self.replay.answers)
+                self.started, self.shift = loop.time(), 0.0
+            await self._stream_round()
+            if script.repeat_every is None:
+                break
+            await asyncio.sleep(self.started + self.shift + script.repeat_every - loop.time())
+            self.started, self.shift = loop.time(), 0.0
+        if script.ending != "idle":
+            self._end(script.ending)
+
+    def _prepared(self, prepare: Callable[[bytes, int], bytes], round_no: int) -> Replay:
+        """Round ``round_no`` of the recording, rewritten by the script's ``prepare``."""
+        path = self.script.path
+        return load_replay(path, self.sim.speed is not None, prepare(path.read_bytes(), round_no))
+
+    async def _stream_round(self) -> None:
         replay, limit = self.replay, self.script.cut_after_messages
         for count, (message, at) in enumerate(zip(replay.stream, replay.times, strict=True)):
             if count == limit:
@@ -317,8 +341,6 @@ class _Session:
             await self._claim(message)
             await self.out.send(self.gate.rewritten(message), flush=False)
         await self.out.flush()
-        if self.script.ending != "idle":
-            self._end(self.script.ending)
 
     async def _pace(self, at: float) -> None:
         if self.sim.speed is None:

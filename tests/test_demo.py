@@ -1,0 +1,92 @@
+"""``phoneservice demo`` as a real process: a simulated PBX feeds ``run`` on loopback.
+
+Starts ``python -m phoneservice demo`` with a registry and a SQLite database in
+``tmp_path``, waits (bounded) until ``/healthz`` answers and until ``phoneservice calls``
+and ``phoneservice callbacks`` list something, then sends SIGTERM and expects exit 0.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.test_web_command import environment, free_port
+
+CLI = [sys.executable, "-m", "phoneservice"]
+DEADLINE = 60.0  # seconds from the start until calls and callbacks must be listed
+STOP_TIMEOUT = 30.0
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+
+
+def listed(command: str, env: dict[str, str], cwd: Path, strict: bool = True) -> list[object]:
+    """What ``phoneservice <command> --json`` lists on the demo's database.
+
+    Not ``strict``: an error (the worker has not created the tables yet) lists nothing.
+    """
+    result = subprocess.run(
+        [*CLI, command, "--json"], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
+    if not strict and result.returncode != 0:
+        return []
+    assert result.returncode == 0, result.stderr
+    found = json.loads(result.stdout)
+    assert isinstance(found, list)
+    return found
+
+
+def healthy(base: str) -> bool:
+    try:
+        with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
+            return bool(response.status == 200)
+    except (OSError, urllib.error.URLError):
+        return False
+
+
+def test_demo_shows_calls_and_callbacks_within_a_minute(tmp_path):
+    database = tmp_path / "demo.sqlite3"
+    env = environment(tmp_path, PHONESERVICE_DATABASE_URL=f"sqlite:///{database}")
+    port = free_port()
+    log, out = tmp_path / "demo.stderr", tmp_path / "demo.stdout"
+    with log.open("wb") as err, out.open("wb") as stdout:
+        process = subprocess.Popen(
+            [*CLI, "demo", "--port", str(port)], cwd=tmp_path, env=env, stdout=stdout, stderr=err
+        )
+    try:
+        deadline = time.monotonic() + DEADLINE
+
+        def wait_for(what: str, ready: object) -> None:
+            while time.monotonic() < deadline:
+                if process.poll() is not None:
+                    pytest.fail(f"exited with {process.returncode}:\n{log.read_text()}")
+                if ready():  # type: ignore[operator]
+                    return
+                time.sleep(0.5)
+            pytest.fail(f"no {what} within {DEADLINE} s:\n{log.read_text()}")
+
+        wait_for("/healthz", lambda: healthy(f"http://127.0.0.1:{port}"))
+        wait_for("calls", lambda: listed("calls", env, tmp_path, strict=False))
+        wait_for("callbacks", lambda: listed("callbacks", env, tmp_path, strict=False))
+        assert listed("callbacks", env, tmp_path)
+        calls = listed("calls", env, tmp_path)
+        assert all(call["pbx"] == "demo" for call in calls)  # type: ignore[index]
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(STOP_TIMEOUT) == 0, log.read_text()
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    printed = out.read_text()
+    assert f"http://127.0.0.1:{port}/" in printed
+    assert "phoneservice calls" in printed and "phoneservice callbacks" in printed
+    stderr = log.read_text()
+    assert "Traceback" not in stderr
+    assert "Scheduler has been shut down" in stderr  # the worker stopped, not killed
