@@ -103,7 +103,8 @@ class LeaderLock(ABC):
                 waiting = True
                 _log.info("worker standby: another worker holds the lock on %s", self.name)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), poll)
+                async with asyncio.timeout(poll):  # not wait_for: it can lose a cancel on 3.11
+                    await stop.wait()
         return False
 
     def _attempt(self) -> bool:
@@ -247,7 +248,8 @@ async def watch(lock: LeaderLock, stop: asyncio.Event, every: float, deadline: f
     """
     while not stop.is_set():
         try:
-            held = await asyncio.wait_for(asyncio.to_thread(lock.still_held), deadline)
+            async with asyncio.timeout(deadline):
+                held = await asyncio.to_thread(lock.still_held)
         except TimeoutError:
             held = False
         if not held:
@@ -255,7 +257,8 @@ async def watch(lock: LeaderLock, stop: asyncio.Event, every: float, deadline: f
             stop.set()
             return True
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), every)
+            async with asyncio.timeout(every):
+                await stop.wait()
     return False
 
 

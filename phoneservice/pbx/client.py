@@ -245,8 +245,10 @@ class AmiClient:
         self._epoch += 1
         target = self.target
         try:
-            opening = asyncio.open_connection(target.host, target.port)
-            reader, writer = await asyncio.wait_for(opening, self.connect_timeout)
+            # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow the cancellation
+            # that close() sends, and the connection would then live on.
+            async with asyncio.timeout(self.connect_timeout):
+                reader, writer = await asyncio.open_connection(target.host, target.port)
         except (OSError, TimeoutError) as exc:
             self._failed(exc)
             return
@@ -263,8 +265,8 @@ class AmiClient:
     async def _converse(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         credentials = (self.target.username, self.target.secret)
         try:
-            login = handshake(reader, writer, credentials, self._next_id())
-            greeting = await asyncio.wait_for(login, self.connect_timeout)
+            async with asyncio.timeout(self.connect_timeout):
+                greeting = await handshake(reader, writer, credentials, self._next_id())
         except (HandshakeFailed, OSError, TimeoutError) as exc:
             self._failed(exc)
             return

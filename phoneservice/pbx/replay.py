@@ -162,7 +162,8 @@ class AnswerGate:
     async def claim(self, message: Message, name: str, wait: float) -> None:
         """Wait up to ``wait`` s for the client's ask, then tie the answer to its ActionID."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._asked(name), wait)
+            async with asyncio.timeout(wait):  # not wait_for: it can lose a cancel on 3.11
+                await self._asked(name)
         recorded = message.action_id or ""
         self.remaining[name] -= 1
         self.rewrite[recorded] = self.asks[name].popleft() if self.asks[name] else recorded
