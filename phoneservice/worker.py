@@ -12,7 +12,7 @@ import contextlib
 import logging
 import signal
 from collections.abc import Callable, Collection
-from datetime import UTC, datetime
+from datetime import datetime
 
 from phoneservice.callbacks import CallbackService, OriginateJob
 from phoneservice.calllog import FLUSH_SECONDS, CallLog
@@ -26,16 +26,12 @@ from phoneservice.pbx.client import (
     Item,
     Received,
 )
+from phoneservice.services import system_clock
 
 _log = logging.getLogger(__name__)
 RESYNC_TIMEOUT = 30.0
 ORIGINATE_EVERY = 1.0  # seconds between looks at the outbox of placed calls
 ORIGINATE_TIMEOUT = 10.0  # for the Originate's own response (Async: the call goes on)
-
-
-def utc_now() -> datetime:
-    """The current instant."""
-    return datetime.now(UTC)
 
 
 class OriginateOutbox:
@@ -84,7 +80,7 @@ class PbxFollower:
         self,
         client: AmiClient,
         call_log: CallLog,
-        clock: Callable[[], datetime] = utc_now,
+        clock: Callable[[], datetime] = system_clock,
         originates: OriginateOutbox | None = None,
     ) -> None:
         self.client = client

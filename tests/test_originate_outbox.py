@@ -16,7 +16,8 @@ from phoneservice.domain.callbacks import CallbackError, CallInFlight, ClaimConf
 from phoneservice.pbx.client import AmiClient, AmiTarget
 from phoneservice.pbx.simulator import AmiSimulator, Script
 from phoneservice.registry import parse_registry
-from phoneservice.worker import OriginateOutbox, PbxFollower, follow_all, utc_now
+from phoneservice.services import system_clock as utc_now
+from phoneservice.worker import OriginateOutbox, PbxFollower, follow_all
 from tests.conftest import TODAY, at
 from tests.test_call_tracker import TRACES
 from tests.test_callbacks import FRIDAY, Queue, build_queue, lab_registry

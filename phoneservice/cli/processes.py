@@ -8,9 +8,13 @@ import logging
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Engine
+from sqlalchemy.orm import sessionmaker
+from sqlmodel import Session
+
 from phoneservice.bootstrap import build_call_log, queue_log_file
 from phoneservice.callbacks import CallbackService
-from phoneservice.cli.calls import call_service, database_sessions
+from phoneservice.callservice import CallService
 from phoneservice.cli.common import EXIT_FAILURE, EXIT_OK, Clock, UsageError, common_options, load
 from phoneservice.domain.hours import statuses
 from phoneservice.jobs.leader import LeaderError, LeaderLock, watch
@@ -20,7 +24,7 @@ from phoneservice.pbx.client import AmiClient, AmiTarget, parse_targets
 from phoneservice.registry import Registry
 from phoneservice.services import system_clock
 from phoneservice.settings import Settings
-from phoneservice.storage.engine import create_engine_for
+from phoneservice.storage.engine import create_engine_for, session_factory
 from phoneservice.storage.migrate import upgrade
 from phoneservice.worker import OriginateOutbox, PbxFollower, follow_all, stop_on_signals
 
@@ -47,14 +51,17 @@ def configure_logging(settings: Settings) -> None:
     )
 
 
-def followers(settings: Settings, registry: Registry) -> list[PbxFollower]:
+def followers(
+    settings: Settings, registry: Registry, sessions: sessionmaker[Session]
+) -> list[PbxFollower]:
     """One client and one call log per PBX in ``PHONESERVICE_AMI_URL``."""
     if not settings.ami_url:
         return []
     targets = _targets(settings)
-    service = call_service(settings, registry)
+    callbacks = CallbackService(sessions, registry, system_clock)
+    service = CallService(sessions, callbacks)
     reader = queue_log_file([settings.queue_log]) if settings.queue_log else None
-    outbox = OriginateOutbox(CallbackService(database_sessions(settings), registry, system_clock))
+    outbox = OriginateOutbox(callbacks)
     return [
         PbxFollower(
             AmiClient(target),
@@ -123,12 +130,14 @@ async def _active(
     """Run the scheduler and the followers while the lock holds; True if it was lost."""
     watcher = asyncio.create_task(watch(lock, stop, LOCK_CHECK_EVERY, LOCK_CHECK_DEADLINE))
     await asyncio.to_thread(upgrade, url)
-    found = await asyncio.to_thread(followers, settings, registry)
+    engine = create_engine_for(url)  # one engine for the worker's calls, callbacks and jobs
+    sessions = session_factory(engine)
+    found = await asyncio.to_thread(followers, settings, registry, sessions)
     if not found:
         _log.info("PHONESERVICE_AMI_URL is not set: the AMI part stays idle")
     for follower in found:
         _log.info("following PBX %s", follower.client.target.name)
-    scheduler = _scheduler(url, registry, clock, settings)
+    scheduler = _scheduler(engine, sessions, registry, clock)
     loop = asyncio.get_running_loop()
     scheduler.tasks.register(RECONCILE, lambda _now: _ask_recheck(loop, found))
     await asyncio.to_thread(scheduler.start)
@@ -140,12 +149,14 @@ async def _active(
     return await watcher
 
 
-def _scheduler(url: str, registry: Registry, clock: Clock, settings: Settings) -> JobScheduler:
+def _scheduler(
+    engine: Engine, sessions: sessionmaker[Session], registry: Registry, clock: Clock
+) -> JobScheduler:
     """The scheduler on the worker's database: overdue marking, purge, unit state."""
     tasks = Tasks(clock)
-    tasks.register_callbacks(CallbackService(database_sessions(settings), registry, clock))
+    tasks.register_callbacks(CallbackService(sessions, registry, clock))
     tasks.register(UNIT_STATE, _unit_state_logger(registry))
-    return build_scheduler(create_engine_for(url), registry, tasks, clock)
+    return build_scheduler(engine, registry, tasks, clock)
 
 
 def _ask_recheck(loop: asyncio.AbstractEventLoop, found: list[PbxFollower]) -> None:

@@ -186,7 +186,7 @@ class CallClassifier:
         says_open = pbx_says_open(call.pbx_hours)
         registry_closed = unit is not None and not during
         outcome = _outcome(segments, registry_closed, says_open is False, end_seen=end_seen)
-        wait = _total(segment.wait_s for segment in segments)
+        wait = known_sum(segment.wait_s for segment in segments)
         short = outcome == ABANDONED and wait is not None and wait < self.short_abandon_seconds
         return CallRecord(
             pbx=self.pbx,
@@ -204,7 +204,7 @@ class CallClassifier:
             short_abandon=short,
             wait_s=wait,
             ring_attempts=sum(segment.ring_attempts for segment in segments),
-            talk_s=_total(segment.talk_s for segment in segments),
+            talk_s=known_sum(segment.talk_s for segment in segments),
             agent=next((s.agent for s in reversed(segments) if s.agent), None),
             ended_at=ended_at,
             segments=segments,
@@ -226,7 +226,7 @@ def _outcome(
     return last
 
 
-def _total(values: Iterable[int | None]) -> int | None:
+def known_sum(values: Iterable[int | None]) -> int | None:
     """The sum of the known values, or None when none is known."""
     known = [value for value in values if value is not None]
     return sum(known) if known else None

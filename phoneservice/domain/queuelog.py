@@ -20,6 +20,7 @@ from phoneservice.domain.callrecords import (
     UNKNOWN,
     CallRecord,
     Segment,
+    known_sum,
 )
 
 SOURCE_QUEUE_LOG = "queue_log"
@@ -137,7 +138,7 @@ class QueueLogCalls:
         """A finished fold as a call record."""
         first, last = fold.visits[0], fold.visits[-1]
         unit = self.unit_for_queue(first.queue)
-        wait = _sum(v.wait_s for v in fold.visits)
+        wait = known_sum(v.wait_s for v in fold.visits)
         outcome = last.outcome
         return CallRecord(
             pbx=self.pbx,
@@ -155,7 +156,7 @@ class QueueLogCalls:
             short_abandon=outcome == ABANDONED and (wait or 0) < self.short_abandon_seconds,
             wait_s=wait,
             ring_attempts=sum(v.rung for v in fold.visits),
-            talk_s=_sum(v.talk_s for v in fold.visits),
+            talk_s=known_sum(v.talk_s for v in fold.visits),
             agent=next((v.agent for v in reversed(fold.visits) if v.agent), None),
             ended_at=fold.last or last.joined,
             segments=tuple(self._segment(v) for v in fold.visits),
@@ -239,12 +240,6 @@ _HANDLERS: Mapping[str, Callable[[_Visit, QueueLogEntry], None]] = {
 def _data(entry: QueueLogEntry, index: int) -> str | None:
     """A data field as text, or None."""
     return entry.data[index] if len(entry.data) > index and entry.data[index] else None
-
-
-def _sum(values: Iterable[int | None]) -> int | None:
-    """The sum of the known values, or None when none is known."""
-    known = [v for v in values if v is not None]
-    return sum(known) if known else None
 
 
 def reconcile(

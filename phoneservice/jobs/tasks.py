@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Protocol
+
+from phoneservice.services import system_clock
 
 _log = logging.getLogger(__name__)
 
@@ -23,11 +25,6 @@ PURGE = "callbacks.purge"
 UNIT_STATE = "units.changed"
 RECONCILE = "queue_log.reconcile"
 NAMES = (MARK_OVERDUE, PURGE, UNIT_STATE, RECONCILE)
-
-
-def utc_now() -> datetime:
-    """The current instant."""
-    return datetime.now(UTC)
 
 
 class CallbackJobs(Protocol):
@@ -43,7 +40,7 @@ class CallbackJobs(Protocol):
 class Tasks:
     """The collaborators the job functions call, by name, and the clock they read."""
 
-    def __init__(self, clock: Clock = utc_now) -> None:
+    def __init__(self, clock: Clock = system_clock) -> None:
         self.clock = clock
         self._actions: dict[str, Action] = {}
         self._missing_logged: set[str] = set()
