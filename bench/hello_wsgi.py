@@ -1,4 +1,4 @@
-"""The production app of ``phoneservice.web.wsgi`` plus a hello-world route, for bench/http.py.
+"""The production app of ``phoneservice.web.wsgi`` plus a hello-world route, for bench/http_load.py.
 
 gunicorn serves this module so that ``open.txt`` and the reference route run in the same
 processes, the same Flask app and the same hooks (security headers, error mapping):

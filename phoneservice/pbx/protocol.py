@@ -105,11 +105,8 @@ def parse(buffer: bytes) -> tuple[list[Message], bytes]:
     """Split ``buffer`` (read after the banner) into complete messages and the unparsed rest."""
     if _FOLLOWS in buffer:
         return _parse_framewise(buffer)
-    end = _complete_end(buffer)
-    if not end:
-        return [], buffer
-    text = buffer[:end].replace(b"\r\n", b"\n").decode("utf-8", "replace")
-    return [_message(frame) for frame in text.split("\n\n") if frame.strip("\n")], buffer[end:]
+    frames, rest = _frames(buffer)
+    return [Message(tuple(_pairs(frame))) for frame in frames], rest
 
 
 def parse_dicts(buffer: bytes) -> tuple[list[dict[str, str]], bytes]:
@@ -117,20 +114,17 @@ def parse_dicts(buffer: bytes) -> tuple[list[dict[str, str]], bytes]:
     if _FOLLOWS in buffer:
         messages, rest = _parse_framewise(buffer)
         return [m.as_dict() for m in messages], rest
+    frames, rest = _frames(buffer)
+    return [dict(reversed(_pairs(frame))) for frame in frames], rest
+
+
+def _frames(buffer: bytes) -> tuple[list[str], bytes]:
+    """The decoded text of each complete message (line ends reduced to ``\\n``), and the rest."""
     end = _complete_end(buffer)
     if not end:
         return [], buffer
     text = buffer[:end].replace(b"\r\n", b"\n").decode("utf-8", "replace")
-    frames = (frame for frame in text.split("\n\n") if frame.strip("\n"))
-    return [_headers_dict(frame) for frame in frames], buffer[end:]
-
-
-def _headers_dict(frame: str) -> dict[str, str]:
-    """One message's headers as a dict, with the same line rules as :func:`_message`."""
-    pairs = _HEADER.findall(frame)
-    if len(pairs) != frame.count("\n") + 1:
-        pairs = [_header(line) for line in frame.split("\n") if line]
-    return dict(reversed(pairs))
+    return [frame for frame in text.split("\n\n") if frame.strip("\n")], buffer[end:]
 
 
 def encode(headers: Iterable[tuple[str, str]]) -> bytes:
@@ -185,12 +179,12 @@ def _complete_end(buffer: bytes) -> int:
     return max(lf + 2 if lf >= 0 else 0, crlf + 3 if crlf >= 0 else 0)
 
 
-def _message(frame: str) -> Message:
-    """One message from its decoded text, line ends already reduced to ``\\n``."""
+def _pairs(frame: str) -> list[tuple[str, str]]:
+    """The header lines of one decoded message, in order."""
     pairs = _HEADER.findall(frame)
     if len(pairs) == frame.count("\n") + 1:  # every line is a header: the common case, in C
-        return Message(tuple(pairs))
-    return Message(tuple(_header(line) for line in frame.split("\n") if line))
+        return pairs
+    return [_header(line) for line in frame.split("\n") if line]
 
 
 def _header(line: str) -> tuple[str, str]:
@@ -210,7 +204,7 @@ def _parse_framewise(buffer: bytes) -> tuple[list[Message], bytes]:
         if frame.startswith("Response: Follows"):
             messages.append(_follows(frame))
         elif frame.strip("\n"):
-            messages.append(_message(frame))
+            messages.append(Message(tuple(_pairs(frame))))
         position = match.end()
     return messages, buffer[position:]
 

@@ -16,37 +16,31 @@ hello-world Flask route, the same-run reference on the same server. Then measure
 Loopback only; bounded: the planned run must fit in 60 s and gunicorn is stopped at the
 end whatever happens. Needs ``gunicorn`` (a project dependency).
 
-    python bench/http.py [--tool auto|wrk|python] [--seconds 3] [--rounds 3]
+    python bench/http_load.py [--tool auto|wrk|python] [--seconds 3] [--rounds 3]
 """
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
 import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-# Run as a script, this file's folder comes first on sys.path, where this "http.py" would
-# shadow the standard library's http package (which urllib.request imports): drop it.
-if sys.path and Path(sys.path[0] or ".").resolve() == BENCH:
-    del sys.path[0]
-
-import argparse  # noqa: E402
-import asyncio  # noqa: E402
-import os  # noqa: E402
-import platform  # noqa: E402
-import re  # noqa: E402
-import shutil  # noqa: E402
-import signal  # noqa: E402
-import socket  # noqa: E402
-import statistics  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-import urllib.request  # noqa: E402
-from dataclasses import dataclass  # noqa: E402
-from importlib.metadata import version  # noqa: E402
-
 CONFIG = ROOT / "config" / "opening_hours.toml"
 OPEN_TXT = "/api/v1/units/borgerservice/open.txt"
 STATUS = "/api/v1/status"
