@@ -193,6 +193,7 @@ def free_port() -> int:
 def start_gunicorn(port: int, workers: int, log: Path) -> subprocess.Popen[bytes]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PHONESERVICE_")}
     env["PHONESERVICE_CONFIG"] = str(CONFIG)
+    env["PHONESERVICE_SECRET_KEY"] = "bench-" + "0" * 58
     gunicorn = Path(sys.executable).with_name("gunicorn")
     argv = [str(gunicorn)] if gunicorn.exists() else [sys.executable, "-m", "gunicorn"]
     with log.open("wb") as out:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +27,8 @@ class Settings:
     ami_secret: str | None = field(default=None, repr=False)
     queue_log: Path | None = None
     log_format: str = "text"
+    secret_key: str | None = field(default=None, repr=False)
+    cookie_secure: bool | None = None  # None: secure, except for run/demo on loopback
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -43,7 +46,29 @@ class Settings:
             ami_secret=_secret(env),
             queue_log=Path(queue_log) if queue_log else None,
             log_format=log_format,
+            secret_key=env.get("PHONESERVICE_SECRET_KEY") or None,
+            cookie_secure=_flag(env, "PHONESERVICE_COOKIE_SECURE"),
         )
+
+    def require_secret_key(self) -> str:
+        """The session signing key, which ``web`` and gunicorn cannot run without."""
+        if not self.secret_key:
+            raise SettingsError(
+                "PHONESERVICE_SECRET_KEY is not set: sessions need a long random key"
+                " (e.g. python -c 'import secrets; print(secrets.token_hex(32))')"
+            )
+        return self.secret_key
+
+    def instance_secret_key(self) -> str:
+        """``run``/``demo`` without a key: one kept in the instance folder (mode 0600)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.instance / "secret_key"
+        if not path.exists():
+            self.instance.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(secrets.token_hex(32), encoding="utf-8")
+        return path.read_text(encoding="utf-8").strip()
 
     def database(self) -> str:
         """The database URL: ``PHONESERVICE_DATABASE_URL`` or SQLite in the instance folder."""
@@ -51,6 +76,19 @@ class Settings:
             return self.database_url
         self.instance.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{(self.instance / 'phoneservice.sqlite3').absolute()}"
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool | None:
+    """A yes/no setting; None when it is not set."""
+    value = env.get(name, "").strip().lower()
+    if not value:
+        return None
+    if value not in _FLAGS:
+        raise SettingsError(f"{name}={value!r}: use 1 or 0")
+    return _FLAGS[value]
+
+
+_FLAGS = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
 
 
 def _secret(env: Mapping[str, str]) -> str | None:

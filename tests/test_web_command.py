@@ -47,6 +47,7 @@ def environment(tmp_path: Path, **extra: str) -> dict[str, str]:
     shutil.copy(SHIPPED_CONFIG, config)
     env["PHONESERVICE_CONFIG"] = str(config)
     env["PHONESERVICE_INSTANCE"] = str(tmp_path / "instance")
+    env["PHONESERVICE_SECRET_KEY"] = "test-" + "k" * 59
     env.update(extra)
     return env
 

@@ -11,8 +11,9 @@ import os
 import sys
 from collections.abc import Sequence
 
+from phoneservice.accounts import AccountError
 from phoneservice.callbacks import CallbackNotFound
-from phoneservice.cli import callbacks, calls, demo, hours, processes, web
+from phoneservice.cli import callbacks, calls, demo, hours, processes, users, web
 from phoneservice.cli.common import (
     EXIT_FAILURE,
     EXIT_INVALID,
@@ -40,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     processes.register(commands)
     web.register(commands)
     demo.register(commands)
+    users.register(commands)
     return parser
 
 
@@ -56,7 +58,7 @@ def main(argv: Sequence[str] | None = None, clock: Clock = system_clock) -> int:
         return EXIT_INVALID
     except UnknownUnitError as exc:
         return _fail(f"unknown unit {exc.args[0]!r}", EXIT_INVALID)
-    except (UsageError, SettingsError, IngestError, CallbackError) as exc:
+    except (UsageError, SettingsError, IngestError, CallbackError, AccountError) as exc:
         return _fail(str(exc), EXIT_INVALID)
     except CallbackNotFound as exc:
         return _fail(str(exc), EXIT_INVALID)

@@ -26,6 +26,7 @@ from phoneservice.cli.processes import _serve, _targets, configure_logging
 from phoneservice.jobs.leader import LeaderError, LeaderLock
 from phoneservice.registry import Registry
 from phoneservice.settings import Settings
+from phoneservice.storage.migrate import upgrade
 from phoneservice.web import create_app
 from phoneservice.web.server import Stopped, bind, stop_on_signals
 
@@ -68,7 +69,9 @@ def _port(text: str) -> int:
 def cmd_web(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Serve the app until SIGTERM or SIGINT; a bad registry is reported before serving."""
     configure_logging(settings)
+    settings.require_secret_key()  # sessions of several processes must share one key
     registry = load(args, settings, clock)  # ConfigError → exit 2 with file:line errors
+    upgrade(settings.database())  # sign-in and the callback pages need the schema
     app = create_app(settings, registry=registry, clock=clock)
     # Stopped escapes the server only when the signal came before its loop started.
     with stop_on_signals(), contextlib.suppress(Stopped):
@@ -96,8 +99,15 @@ def cmd_run(
         lock = LeaderLock.for_url(url)
     except LeaderError as exc:
         raise UsageError(f"PHONESERVICE_DATABASE_URL: {exc}") from exc
-    # The web part uses the same database as the worker (and /readyz probes it).
-    settings = dataclasses.replace(settings, database_url=url)
+    # The web part uses the same database as the worker (and /readyz probes it); without a
+    # key, sessions are signed with one kept in the instance folder, and served over plain
+    # HTTP on this machine, cookies cannot be Secure.
+    settings = dataclasses.replace(
+        settings,
+        database_url=url,
+        secret_key=settings.instance_secret_key(),
+        cookie_secure=bool(settings.cookie_secure),
+    )  # the schema: the worker thread migrates it first thing
     app = create_app(settings, registry=registry, clock=clock)
     worker = WorkerThread(settings, registry, url, lock, clock)
     with stop_on_signals():  # before the thread starts: it may stop the server by SIGTERM

@@ -191,3 +191,120 @@ class AttemptRow(SQLModel, table=True):
     channel_id: str | None = None  # the AMI Originate ChannelId: one per attempt
     status: str | None = None  # requested → sent → resolved | agent_no_answer | failed | lost
     agent_device: str | None = None  # the AMI channel that rings first: the agent's phone
+
+
+# SPEC §11: a viewer sees the board and reports; an agent also works its units' callbacks.
+ROLES = ("viewer", "agent", "admin")
+
+
+class UserRow(SQLModel, table=True):
+    """A local account; the password only as an argon2 hash."""
+
+    __tablename__ = "users"
+    __table_args__ = (
+        CheckConstraint(one_of("role", ROLES), name="ck_users_role"),
+        UniqueConstraint("username", name="uq_users_username"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str
+    display_name: str
+    password_hash: str = Field(repr=False)
+    role: str
+    active: bool
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    password_changed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class UserUnitRow(SQLModel, table=True):
+    """A unit whose callbacks (and citizens' numbers) an agent may see."""
+
+    __tablename__ = "user_units"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name="fk_user_units_user_id_users", ondelete="CASCADE"
+        ),
+    )
+
+    user_id: int = Field(primary_key=True)
+    unit: str = Field(primary_key=True)
+
+
+class ApiTokenRow(SQLModel, table=True):
+    """An integration's token, stored as its SHA-256; ``prefix`` identifies it to people."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (UniqueConstraint("token_hash", name="uq_api_tokens_token_hash"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    prefix: str
+    token_hash: str = Field(repr=False)
+    scopes: str  # space-separated: read-status, callbacks
+    units: str | None = None  # space-separated unit ids; NULL: every unit
+    created_by: str
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class AuditRow(SQLModel, table=True):
+    """Who saw or changed what, and when (SPEC §11's access log, and every change)."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_at", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    actor: str
+    action: str
+    subject: str
+    detail: str | None = None
+    remote_addr: str | None = None
+
+
+class LoginAttemptRow(SQLModel, table=True):
+    """One try to sign in: the rate limit counts the failures, in every web process."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (
+        Index("ix_login_attempts_username_at", "username", "at"),
+        Index("ix_login_attempts_remote_addr_at", "remote_addr", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(sa_type=UTCDateTime)
+    username: str
+    remote_addr: str
+    ok: bool
+
+
+class OverrideRow(SQLModel, table=True):
+    """A manual override (SPEC §4.4); an ended one stays as the record of what was done."""
+
+    __tablename__ = "overrides"
+    __table_args__ = (Index("ix_overrides_end", "end"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit: str
+    start: datetime = Field(sa_type=UTCDateTime)
+    end: datetime = Field(sa_type=UTCDateTime)
+    open: bool
+    reason: str
+    author: str
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    ended_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    ended_by: str | None = None
+
+
+class PbxStateRow(SQLModel, table=True):
+    """The active worker's AMI connection to one PBX, as ``/readyz`` and ``/metrics`` show it."""
+
+    __tablename__ = "pbx_state"
+
+    pbx: str = Field(primary_key=True)
+    connected: bool
+    reconnects: int
+    last_event_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)
+    worker: str | None = None

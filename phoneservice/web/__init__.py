@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, request
+import secrets
+from datetime import timedelta
+
+from flask import Flask, Response, current_app, request
 
 from phoneservice.registry import Registry, load_registry
 from phoneservice.services import Clock, HoursService, system_clock
 from phoneservice.settings import Settings
 
 EXTENSION = "phoneservice"
+SESSION_LIFETIME = timedelta(hours=10)  # a working day; then sign in again
 SETTINGS = "phoneservice.settings"
 # Machine-read paths get the strictest policy: they never load scripts, styles or frames.
 _STRICT_PREFIXES = ("/api/", "/healthz", "/readyz")
@@ -36,14 +40,30 @@ def create_app(
     app.json.sort_keys = False  # type: ignore[attr-defined]  # fields in the SPEC's order
     app.extensions[EXTENSION] = HoursService(registry, clock)
     app.extensions[SETTINGS] = settings
+    _configure_sessions(app, settings)
     _register(app)
     return app
 
 
+def _configure_sessions(app: Flask, settings: Settings) -> None:
+    """Signed session cookies: HttpOnly, SameSite=Lax, Secure unless told otherwise."""
+    # Without a key (tests, a bare create_app()) sessions last as long as the process.
+    app.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
+    app.config["SESSION_COOKIE_NAME"] = "phoneservice_session"
+    app.config["SESSION_COOKIE_SECURE"] = settings.cookie_secure is not False
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["PERMANENT_SESSION_LIFETIME"] = SESSION_LIFETIME
+    app.config["WTF_CSRF_TIME_LIMIT"] = None  # the token lives as long as the session
+    app.config["WTF_CSRF_SSL_STRICT"] = settings.cookie_secure is not False
+
+
 def _register(app: Flask) -> None:
     """Blueprints, the error mapping and the security headers."""
-    from phoneservice.web import api, board, errors, health
+    from phoneservice.web import api, auth, board, errors, health, i18n
 
+    i18n.init(app)
+    auth.init(app)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(board.blueprint)
     app.register_blueprint(health.blueprint)
@@ -57,4 +77,8 @@ def _security_headers(response: Response) -> Response:
     strict = request.path.startswith(_STRICT_PREFIXES)
     response.headers.setdefault("Content-Security-Policy", _STRICT_CSP if strict else _PAGE_CSP)
     response.headers.setdefault("Referrer-Policy", "same-origin")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response

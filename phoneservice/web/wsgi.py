@@ -6,11 +6,16 @@ the module-level ``app``. Everything else builds the app by calling ``create_app
 nothing else in the package imports this module. The settings are read from the
 environment (``PHONESERVICE_*``) at that import; a bad registry raises ``ConfigError``
 there, whose message lists each problem as ``file:line``, and gunicorn stops with "Worker
-failed to boot". Run ``phoneservice check-config`` before a deploy to see it sooner.
+failed to boot". ``PHONESERVICE_SECRET_KEY`` is required; the schema must be
+migrated first (``phoneservice db upgrade``, as deploy/ does before gunicorn). Run
+``phoneservice check-config`` before a deploy to see it sooner.
 """
 
 from __future__ import annotations
 
+from phoneservice.settings import Settings
 from phoneservice.web import create_app
 
-app = create_app()
+_settings = Settings.from_env()
+_settings.require_secret_key()  # every gunicorn worker must sign sessions with one key
+app = create_app(_settings)

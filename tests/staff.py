@@ -1,0 +1,54 @@
+"""Helpers for tests of the staff pages: an app on a real database, accounts and sign-in."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from phoneservice.accounts import AccountService, User
+from phoneservice.registry import Registry
+from phoneservice.settings import Settings
+from phoneservice.storage.engine import create_engine_for, session_factory
+from phoneservice.web import create_app
+from tests.conftest import SHIPPED_CONFIG
+
+PASSWORD = "correct horse battery"
+CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def staff_app(url: str, registry: Registry, clock: Callable[[], datetime]) -> Flask:
+    """The real app over a migrated database at ``url`` (cookies over plain HTTP, as in tests)."""
+    settings = Settings(config=str(SHIPPED_CONFIG), database_url=url, cookie_secure=False)
+    app = create_app(settings, registry=registry, clock=clock)
+    app.config["TESTING"] = True
+    return app
+
+
+def accounts(url: str, clock: Callable[[], datetime]) -> AccountService:
+    """The account service on the same database as the app."""
+    return AccountService(session_factory(create_engine_for(url)), clock)
+
+
+def add_user(
+    url: str, clock: Callable[[], datetime], username: str, role: str, *units: str
+) -> User:
+    """Create an account with the test password."""
+    return accounts(url, clock).add_user(username, PASSWORD, role, units=units)
+
+
+def csrf_token(client: FlaskClient, path: str = "/login") -> str:
+    """The CSRF token of a form on ``path``."""
+    found = CSRF_FIELD.search(client.get(path).get_data(as_text=True))
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
+
+
+def login(client: FlaskClient, username: str, password: str = PASSWORD) -> int:
+    """Sign in through the form; the response's status (302 on success)."""
+    token = csrf_token(client)
+    form = {"username": username, "password": password, "csrf_token": token}
+    return client.post("/login", data=form).status_code
