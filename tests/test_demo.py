@@ -1,19 +1,23 @@
 """``phoneservice demo`` as a real process: a simulated PBX feeds ``run`` on loopback.
 
 Starts ``python -m phoneservice demo`` with a registry and a SQLite database in
-``tmp_path``, waits (bounded) until ``/healthz`` answers and until ``phoneservice calls``
-and ``phoneservice callbacks`` list something, then sends SIGTERM and expects exit 0.
+``tmp_path``, waits (bounded) until ``/healthz`` answers, signs in with the account the
+demo prints, waits until ``/api/v1/calls`` and ``/api/v1/callbacks`` list something,
+then sends SIGTERM and expects exit 0.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import signal
 import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -41,6 +45,29 @@ def listed(command: str, env: dict[str, str], cwd: Path, strict: bool = True) ->
     found = json.loads(result.stdout)
     assert isinstance(found, list)
     return found
+
+
+PASSWORD = re.compile(r"as 'demo' with the password '([^']+)'")
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def signed_in(base: str, username: str, password: str) -> Callable[[str], list[object]]:
+    """Sign in through the form, as a browser would; a GET of the JSON API as that user."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    with opener.open(base + "/login", timeout=10) as response:
+        token = CSRF.search(response.read().decode())
+    assert token is not None
+    form = {"username": username, "password": password, "csrf_token": token.group(1)}
+    with opener.open(base + "/login", urllib.parse.urlencode(form).encode(), timeout=10) as answer:
+        assert answer.status == 200  # redirected to the board
+
+    def get(path: str) -> list[object]:
+        with opener.open(base + path, timeout=10) as response:
+            found = json.loads(response.read())
+        assert isinstance(found, list)
+        return found
+
+    return get
 
 
 def healthy(base: str) -> bool:
@@ -72,12 +99,18 @@ def test_demo_shows_calls_and_callbacks_within_a_minute(tmp_path):
                 time.sleep(0.5)
             pytest.fail(f"no {what} within {DEADLINE} s:\n{log.read_text()}")
 
-        wait_for("/healthz", lambda: healthy(f"http://127.0.0.1:{port}"))
-        wait_for("calls", lambda: listed("calls", env, tmp_path, strict=False))
-        wait_for("callbacks", lambda: listed("callbacks", env, tmp_path, strict=False))
-        assert listed("callbacks", env, tmp_path)
-        calls = listed("calls", env, tmp_path)
+        base = f"http://127.0.0.1:{port}"
+        wait_for("/healthz", lambda: healthy(base))
+        wait_for("the sign-in", lambda: PASSWORD.search(out.read_text()))
+        found = PASSWORD.search(out.read_text())
+        assert found is not None
+        api = signed_in(base, "demo", found.group(1))
+        wait_for("calls in the API", lambda: api("/api/v1/calls"))
+        wait_for("callbacks in the API", lambda: api("/api/v1/callbacks"))
+        calls = api("/api/v1/calls")
         assert all(call["pbx"] == "demo" for call in calls)  # type: ignore[index]
+        assert all(task["due_at"] for task in api("/api/v1/callbacks"))  # type: ignore[index]
+        assert listed("callbacks", env, tmp_path)  # the CLI sees the same database
         process.send_signal(signal.SIGTERM)
         assert process.wait(STOP_TIMEOUT) == 0, log.read_text()
     finally:

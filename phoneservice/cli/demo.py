@@ -17,13 +17,17 @@ import time
 from pathlib import Path
 from typing import Any
 
+from phoneservice.accounts import AccountService
 from phoneservice.cli.common import Clock, UsageError, common_options
 from phoneservice.cli.web import _http_options, cmd_run
 from phoneservice.pbx.retime import retime, retime_to, span
 from phoneservice.pbx.simulator import AmiSimulator, Script
 from phoneservice.settings import Settings
+from phoneservice.storage.engine import create_engine_for, session_factory
+from phoneservice.storage.migrate import upgrade
 
-DEMO_USER = "demo"
+DEMO_USER = "demo"  # the simulated PBX's AMI login
+DEMO_ACCOUNT = "demo"  # the web sign-in the demo prints
 DEFAULT_EVERY = 90.0  # seconds between the starts of two rounds of the recording
 DEFAULT_RECORDING = (
     Path(__file__).resolve().parents[2] / "tests" / "data" / "ami-traces" / "e-burst.ami"
@@ -60,6 +64,19 @@ def _positive(text: str) -> float:
     return value
 
 
+def demo_account(settings: Settings, clock: Clock) -> str:
+    """An admin account ``demo`` with a fresh random password, which is returned."""
+    url = settings.database()
+    upgrade(url)
+    service = AccountService(session_factory(create_engine_for(url)), clock)
+    password = secrets.token_urlsafe(12)
+    if any(user.username == DEMO_ACCOUNT for user in service.users()):
+        service.set_password(DEMO_ACCOUNT, password, actor="demo")
+    else:
+        service.add_user(DEMO_ACCOUNT, password, "admin", display_name="Demo", actor="demo")
+    return password
+
+
 class Rounds:
     """Prepares each round of the recording: re-timed to now, ids fresh per round.
 
@@ -88,6 +105,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     recording: Path = args.recording
     if not recording.is_file():
         raise UsageError(f"--recording: no such file {recording}")
+    password = demo_account(settings, clock)
     secret = secrets.token_urlsafe(16)
     script = Script(recording, repeat_every=args.every / args.speed, prepare=Rounds())
     simulator = AmiSimulator([script], username=DEMO_USER, secret=secret, speed=args.speed)
@@ -104,6 +122,11 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
                 f"phoneservice demo: board at http://{args.host}:{args.port}/ ; a simulated "
                 f"PBX replays {recording.stem} every {args.every / args.speed:.0f} s; "
                 "list calls and callbacks with `phoneservice calls` / `phoneservice callbacks`",
+                flush=True,
+            )
+            print(
+                f"phoneservice demo: sign in at http://{args.host}:{args.port}/login as "
+                f"{DEMO_ACCOUNT!r} with the password {password!r} (new at each start)",
                 flush=True,
             )
 
