@@ -29,6 +29,7 @@ class Settings:
     log_format: str = "text"
     secret_key: str | None = field(default=None, repr=False)
     cookie_secure: bool | None = None  # None: secure, except for run/demo on loopback
+    proxies: int = 0  # reverse proxies in front whose X-Forwarded-For/-Proto are trusted
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -48,6 +49,7 @@ class Settings:
             log_format=log_format,
             secret_key=env.get("PHONESERVICE_SECRET_KEY") or None,
             cookie_secure=_flag(env, "PHONESERVICE_COOKIE_SECURE"),
+            proxies=_count(env, "PHONESERVICE_PROXIES"),
         )
 
     def require_secret_key(self) -> str:
@@ -76,6 +78,14 @@ class Settings:
             return self.database_url
         self.instance.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{(self.instance / 'phoneservice.sqlite3').absolute()}"
+
+
+def _count(env: Mapping[str, str], name: str) -> int:
+    """A small non-negative number; 0 when it is not set."""
+    value = env.get(name, "").strip() or "0"
+    if not value.isdigit() or int(value) > 10:
+        raise SettingsError(f"{name}={value!r}: use a number from 0 to 10")
+    return int(value)
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool | None:
