@@ -21,9 +21,12 @@ worker_class = "sync"
 timeout = 30  # a request still running after this is killed and its worker replaced
 graceful_timeout = 20  # SIGTERM/SIGHUP: requests in progress get this long (unit: 30 s)
 keepalive = 5  # nginx keeps upstream connections open (deploy/nginx/phoneservice.conf)
-# No max_requests: every new worker loads the registry file again, and one that finds it
-# broken stops gunicorn ("Worker failed to boot"). Workers start only at start, reload
-# (after check-config, see the unit) and when one dies.
+# The app (and the registry) is loaded once, in the master, before the workers fork: a
+# worker that starts later (after a crash, or at a reload) is a copy of a working app and
+# cannot fail to boot over a broken file. Each worker then follows the file itself and
+# keeps the registry it has when the new one does not load (docs/operations.md).
+preload_app = True
+# No max_requests: nothing leaks that a periodic restart would cure.
 
 # Heartbeat files in memory, not on disk (gunicorn's advice for containers too). S108:
 # gunicorn makes them with mkstemp and unlinks them at once; nobody else can open them.

@@ -11,8 +11,13 @@ from phoneservice.domain.calls import CallTracker
 from phoneservice.domain.hours import Override, status
 from phoneservice.domain.queuelog import QueueLogCalls, QueueLogEntry, parse_queue_log
 from phoneservice.registry import Registry
+from phoneservice.registry.holder import RegistryHolder, current
 
 Overrides = Callable[[], Sequence[Override]]
+# A holder: units and hours are looked up in the registry in use at each call, so a hot
+# reload applies to the next call. Its [pbx] settings and short_abandon_seconds are read
+# when the tracker is built: they change with a worker restart (docs/worker.md).
+Source = Registry | RegistryHolder
 
 
 def _no_overrides() -> Sequence[Override]:
@@ -21,12 +26,12 @@ def _no_overrides() -> Sequence[Override]:
 
 
 def is_open_function(
-    registry: Registry, overrides: Overrides = _no_overrides
+    registry: Source, overrides: Overrides = _no_overrides
 ) -> Callable[[str, datetime], bool]:
     """The registry's answer to "was this unit in phone hours at this instant?"."""
 
     def is_open(unit_id: str, at: datetime) -> bool:
-        unit = registry.units.get(unit_id)
+        unit = current(registry).units.get(unit_id)
         if unit is None:
             return False
         active = [o for o in overrides() if o.unit == unit_id]
@@ -40,30 +45,29 @@ def _unit_id(found: object) -> str | None:
     return getattr(found, "id", None)
 
 
-def build_tracker(
-    registry: Registry, pbx: str, overrides: Overrides = _no_overrides
-) -> CallTracker:
+def build_tracker(registry: Source, pbx: str, overrides: Overrides = _no_overrides) -> CallTracker:
     """A call tracker for one PBX, asking the registry for units and phone hours."""
+    settings = current(registry)
     return CallTracker(
         pbx=pbx,
-        unit_for_queue=lambda queue: _unit_id(registry.unit_for_queue(queue)),
-        unit_for_did=lambda did: _unit_id(registry.unit_for_did(did)),
+        unit_for_queue=lambda queue: _unit_id(current(registry).unit_for_queue(queue)),
+        unit_for_did=lambda did: _unit_id(current(registry).unit_for_did(did)),
         is_open=is_open_function(registry, overrides),
-        inbound_contexts=frozenset(registry.pbx.inbound_contexts),
-        hours_variable=registry.pbx.hours_variable,
-        short_abandon_seconds=registry.callbacks.short_abandon_seconds,
+        inbound_contexts=frozenset(settings.pbx.inbound_contexts),
+        hours_variable=settings.pbx.hours_variable,
+        short_abandon_seconds=settings.callbacks.short_abandon_seconds,
     )
 
 
 def build_queue_log_calls(
-    registry: Registry, pbx: str, overrides: Overrides = _no_overrides
+    registry: Source, pbx: str, overrides: Overrides = _no_overrides
 ) -> QueueLogCalls:
     """Rebuilds calls from queue_log for one PBX."""
     return QueueLogCalls(
         pbx=pbx,
-        unit_for_queue=lambda queue: _unit_id(registry.unit_for_queue(queue)),
+        unit_for_queue=lambda queue: _unit_id(current(registry).unit_for_queue(queue)),
         is_open=is_open_function(registry, overrides),
-        short_abandon_seconds=registry.callbacks.short_abandon_seconds,
+        short_abandon_seconds=current(registry).callbacks.short_abandon_seconds,
     )
 
 
@@ -81,7 +85,7 @@ def queue_log_file(paths: Iterable[Path]) -> QueueLogReader:
 
 
 def build_call_log(
-    registry: Registry,
+    registry: Source,
     pbx: str,
     store: Store,
     *,
@@ -97,3 +101,8 @@ def build_call_log(
         queue_log,
         since,
     )
+
+
+def restart_settings(registry: Registry) -> tuple[object, ...]:
+    """What a running call log took from the registry when it was built (see ``Source``)."""
+    return (registry.pbx, registry.callbacks.short_abandon_seconds)

@@ -23,6 +23,7 @@ from phoneservice.domain.callrecords import CallRecord
 from phoneservice.domain.errors import require_aware
 from phoneservice.domain.hours import status
 from phoneservice.registry import Registry
+from phoneservice.registry.holder import RegistryHolder, as_holder
 from phoneservice.storage.callback_repository import CallbackRepository
 from phoneservice.storage.callbacks import RetentionRepository
 
@@ -83,14 +84,19 @@ class CallbackService:
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        registry: Registry,
+        registry: Registry | RegistryHolder,
         clock: Clock,
         is_open: IsOpen | None = None,
     ) -> None:
         self.sessions = sessions
-        self.registry = registry
+        self.holder = as_holder(registry)
         self.clock = clock
         self.is_open = is_open or self._open_by_registry
+
+    @property
+    def registry(self) -> Registry:
+        """The registry in use now (a hot reload applies to the next task)."""
+        return self.holder.registry
 
     @property
     def rules(self) -> CallbackRules:

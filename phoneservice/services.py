@@ -11,6 +11,7 @@ from phoneservice.domain.schedule import DayPlan
 from phoneservice.domain.units import Unit
 from phoneservice.domain.workdays import deadline
 from phoneservice.registry import Registry
+from phoneservice.registry.holder import RegistryHolder, as_holder
 
 Clock = Callable[[], datetime]
 
@@ -38,17 +39,22 @@ class Deadline:
 
 
 class HoursService:
-    """Open/closed, effective hours and deadlines over one registry."""
+    """Open/closed, effective hours and deadlines over the registry in use (hot-reloaded)."""
 
     def __init__(
         self,
-        registry: Registry,
+        registry: Registry | RegistryHolder,
         clock: Clock = system_clock,
         overrides: Callable[[], Sequence[Override]] = tuple,
     ) -> None:
-        self.registry = registry
+        self.holder = as_holder(registry)
         self.clock = clock
         self.overrides = overrides
+
+    @property
+    def registry(self) -> Registry:
+        """The registry in use now: a reload swaps it between two questions, never within."""
+        return self.holder.registry
 
     def now(self) -> datetime:
         """The current instant in the registry's time zone."""
@@ -60,9 +66,10 @@ class HoursService:
 
     def units(self, ids: Sequence[str] = ()) -> list[Unit]:
         """The units named by ``ids`` (all, in file order, when empty)."""
+        registry = self.registry
         if not ids:
-            return list(self.registry.units.values())
-        return [self.registry.unit(unit_id) for unit_id in ids]
+            return list(registry.units.values())
+        return [registry.unit(unit_id) for unit_id in ids]
 
     def status(self, ids: Sequence[str] = (), at: datetime | None = None) -> list[UnitStatus]:
         """Each unit's status at ``at`` (now by default), overrides included."""
@@ -79,8 +86,8 @@ class HoursService:
 
     def deadline(self, unit_id: str, received_at: datetime) -> Deadline:
         """When a call to ``unit_id`` missed at ``received_at`` must be acknowledged."""
-        unit = self.registry.unit(unit_id)
-        tz = self.registry.timezone
+        registry = self.registry
+        unit, tz = registry.unit(unit_id), registry.timezone
         due = deadline(unit.schedule.calendar, received_at, tz)
         return Deadline(unit, received_at.astimezone(tz), due)
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from phoneservice.callbacks import CallbackView
+from phoneservice.domain.callbacks import Attempt
 from phoneservice.domain.callrecords import CallRecord, Segment
 from phoneservice.domain.localtime import iso
 from phoneservice.domain.schedule import DayPlan, Interval
@@ -126,3 +129,46 @@ def segment_shape(segment: Segment, tz: ZoneInfo) -> dict[str, Any]:
         "agent": segment.agent,
         "talk_s": segment.talk_s,
     }
+
+
+def callback_shape(view: CallbackView, tz: ZoneInfo) -> dict[str, Any]:
+    """``callbacks --json`` / ``GET /api/v1/callbacks`` item: SPEC §8's fields first, then more."""
+    task = view.callback
+    return {
+        "id": task.id,
+        "unit": task.unit,
+        "caller_number": task.caller_number,
+        "state": task.state,
+        "created_at": local_iso(task.created_at, tz),
+        "due_at": local_iso(task.due_at, tz),
+        "missed_calls": task.missed_calls,
+        "attempts": [attempt_shape(attempt, tz) for attempt in task.attempts],
+        "resolution": task.resolution,
+        "overdue": view.overdue,
+        "on_time": task.on_time(),
+        "first_call_at": local_iso(task.first_call_at, tz),
+        "short_abandons": task.short_abandons,
+        "claimed_by": task.claimed_by,
+        "claimed_at": local_iso(task.claimed_at, tz),
+        "closed_at": local_iso(task.closed_at, tz),
+        "closed_by": task.closed_by,
+        "note": task.note,
+        "cancel_reason": task.cancel_reason,
+    }
+
+
+def attempt_shape(attempt: Attempt, tz: ZoneInfo) -> dict[str, Any]:
+    """One attempt of a task."""
+    return {
+        "at": local_iso(attempt.at, tz),
+        "by": attempt.by,
+        "outcome": attempt.outcome,
+        "note": attempt.note,
+        "channel_id": attempt.channel_id,
+        "status": attempt.status,
+    }
+
+
+def local_iso(value: datetime | None, tz: ZoneInfo) -> str | None:
+    """An instant in the registry's zone, ISO 8601 with offset; None stays None."""
+    return None if value is None else iso(value.astimezone(tz))

@@ -38,8 +38,10 @@ PLAIN_REASONS = frozenset({OPEN_LABEL, CLOSED_LABEL})
 
 ERRORS = {
     400: ("Forespørgslen kan ikke læses", "Noget i adressen kan ikke læses, fx et tidspunkt."),
+    403: ("Ingen adgang", "Din rolle giver ikke adgang til denne side."),
     404: ("Siden findes ikke", "Adressen findes ikke. Gå tilbage til oversigten."),
     405: ("Handlingen er ikke tilladt", "Siden kan kun vises, ikke ændres herfra."),
+    409: ("Handlingen kunne ikke udføres", "Opgaven er ændret imens. Indlæs siden igen."),
     500: ("Der skete en fejl", "Serveren fejlede. Fejlen er logget; prøv igen om lidt."),
 }
 UNKNOWN_UNIT = ("Enheden findes ikke", "Der er ingen enhed med id {unit_id!r}.")
@@ -80,6 +82,38 @@ def when(moment: datetime, now: datetime) -> str:
     if days <= WEEKDAY_DAYS:
         return f"{day_name(moment.date())} {hour}"
     return f"{date_text(moment.date(), year=days >= YEAR_DAYS)} {hour}"
+
+
+def day_word(day: date, today: date) -> str:
+    """``i dag``, ``i går``, ``i morgen``, ``mandag`` within a week, else ``28. december``."""
+    days = (day - today).days
+    words = {0: "i dag", 1: "i morgen", -1: "i går"}
+    if days in words:
+        return words[days]
+    if abs(days) <= WEEKDAY_DAYS:
+        return day_name(day)
+    return date_text(day, year=abs(days) >= YEAR_DAYS)
+
+
+def moment(at: datetime, now: datetime) -> str:
+    """``i dag kl. 15:00``, ``i går kl. 09:38``, ``mandag kl. 15:00``: ``at`` seen at ``now``."""
+    local = at.astimezone(now.tzinfo)
+    return f"{day_word(local.date(), now.date())} kl. {clock(local)}"
+
+
+def due(at: datetime, now: datetime) -> str:
+    """A callback deadline: ``i morgen kl. 15:00``, or ``forfalden siden i går kl. 15:00``."""
+    return f"forfalden siden {moment(at, now)}" if now > at else moment(at, now)
+
+
+def phone(number: str | None) -> str:
+    """A number for reading: ``+45 23 11 99 93``; other numbers as they are."""
+    text = (number or "").strip()
+    digits = text.removeprefix("+45")
+    if len(digits) == 8 and digits.isdigit():
+        pairs = " ".join(digits[i : i + 2] for i in range(0, 8, 2))
+        return f"+45 {pairs}" if text.startswith("+45") else pairs
+    return text
 
 
 def change(status: Status, now: datetime) -> str:

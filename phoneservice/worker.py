@@ -14,6 +14,7 @@ import signal
 from collections.abc import Callable, Collection
 from datetime import datetime
 
+from phoneservice.amistate import AmiStateReporter
 from phoneservice.callbacks import CallbackService, OriginateJob
 from phoneservice.calllog import FLUSH_SECONDS, CallLog
 from phoneservice.domain.callbacks import LOST
@@ -32,6 +33,7 @@ _log = logging.getLogger(__name__)
 RESYNC_TIMEOUT = 30.0
 ORIGINATE_EVERY = 1.0  # seconds between looks at the outbox of placed calls
 ORIGINATE_TIMEOUT = 10.0  # for the Originate's own response (Async: the call goes on)
+OVERRIDE_POLL = 15.0  # seconds between looks at the stored overrides (docs/worker.md)
 
 
 class OriginateOutbox:
@@ -82,10 +84,12 @@ class PbxFollower:
         call_log: CallLog,
         clock: Callable[[], datetime] = system_clock,
         originates: OriginateOutbox | None = None,
+        state: AmiStateReporter | None = None,
     ) -> None:
         self.client = client
         self.call_log = call_log
         self.clock = clock
+        self.state = state  # writes the connection state for /readyz and /metrics
         self.failures = 0
         self._recheck = asyncio.Event()
         self.originates = originates
@@ -96,9 +100,12 @@ class PbxFollower:
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Handle items until ``stop`` is set; a bad item or a failed store never stops it."""
         stop = stop or asyncio.Event()
+        if self.state is not None:
+            self.state.started()
         try:
             while not stop.is_set():
                 item = await self._next()
+                self._report(item)
                 if item is not None:
                     await self._safely(item)
                 if self.call_log.due():
@@ -109,6 +116,21 @@ class PbxFollower:
                     await self._recheck_queue_log()
         finally:
             await self._flush(final=True)
+            if self.state is not None:
+                await self.state.close()
+
+    def _report(self, item: Item | None) -> None:
+        """Tell the state reporter what happened; it decides when to write (throttled)."""
+        state = self.state
+        if state is None:
+            return
+        if isinstance(item, Received):
+            state.event(item.received_at)
+        elif isinstance(item, Connected):
+            state.connected(self.client.reconnects)
+        elif isinstance(item, Disconnected):
+            state.disconnected()
+        state.tick()
 
     def request_recheck(self) -> None:
         """Ask for the periodic queue_log check (from any thread, via the loop)."""
@@ -278,6 +300,30 @@ async def follow_all(followers: list[PbxFollower], stop: asyncio.Event) -> None:
         await follower.client.close()
     await asyncio.gather(*consumers, return_exceptions=True)
     await asyncio.gather(*clients, return_exceptions=True)
+
+
+async def watch_overrides(
+    refresh: Callable[[], bool],
+    changed: Callable[[], None],
+    stop: asyncio.Event,
+    every: float = OVERRIDE_POLL,
+) -> None:
+    """Every ``every`` seconds re-read the stored overrides off the loop; ``changed()`` if new.
+
+    ``refresh`` says whether the set differs from the one held (and logs a failed read);
+    ``changed`` re-plans what depends on them (the scheduler's unit-state job).
+    """
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(every):
+                await stop.wait()
+        if stop.is_set():
+            return
+        try:
+            if await asyncio.to_thread(refresh):
+                await asyncio.to_thread(changed)
+        except Exception:
+            _log.exception("overrides changed, but re-planning after them failed")
 
 
 def stop_on_signals(stop: asyncio.Event) -> None:

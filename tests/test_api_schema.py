@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from schemathesis.checks import positive_data_acceptance
 from hypothesis import HealthCheck, given, settings
+from schemathesis.checks import positive_data_acceptance
 
 from phoneservice.accounts import SCOPES
 from phoneservice.registry import load_registry

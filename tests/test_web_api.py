@@ -426,9 +426,10 @@ def test_openapi_refs_resolve_and_parameters_are_declared() -> None:
     for ref in set(re.findall(r'"\$ref": "([^"]+)"', text)):
         assert resolve({"$ref": ref})
     for template, item in DOC["paths"].items():
-        params = [resolve(p) for p in item["get"]["parameters"]]
-        in_path = {p["name"] for p in params if p["in"] == "path"}
-        assert in_path == set(re.findall(r"\{(\w+)\}", template)), template
+        for method, operation in item.items():
+            params = [resolve(p) for p in operation["parameters"]]
+            in_path = {p["name"] for p in params if p["in"] == "path"}
+            assert in_path == set(re.findall(r"\{(\w+)\}", template)), (method, template)
 
 
 # --- health ------------------------------------------------------------------------------
@@ -442,11 +443,15 @@ def test_healthz(client: FlaskClient) -> None:
 def test_readyz_without_a_database(shipped: Registry) -> None:
     response = app_for(shipped).test_client().get("/readyz")
     assert response.status_code == 200
-    assert response.get_json() == {
+    body = response.get_json()
+    assert {key: body[key] for key in ("ready", "config", "database")} == {
         "ready": True,
         "config": {"loaded": True, "path": str(SHIPPED_CONFIG), "units": len(shipped.units)},
         "database": {"configured": False, "ok": None},
     }
+    # registry reload state and AMI state: tests/test_reload.py, tests/test_metrics.py
+    assert not body["degraded"] and body["registry"]["ok"]
+    assert body["ami"] == {"ok": None, "pbx": []}
 
 
 def test_readyz_with_a_database_that_answers(plain: Registry, tmp_path: Path) -> None:

@@ -231,3 +231,26 @@ def _lines(*lines: str):
     import io
 
     return io.StringIO("".join(line + "\n" for line in lines))
+
+
+def test_behind_a_trusted_proxy_the_client_address_is_logged(database_url, shipped, service):
+    from phoneservice.settings import Settings
+    from phoneservice.web import create_app
+
+    settings = Settings(database_url=database_url, cookie_secure=False, proxies=1)
+    app = create_app(settings, registry=shipped, clock=clock)
+    add_user(database_url, clock, "anne", "agent", "jobcenter")
+    client = app.test_client()
+    form = {"username": "anne", "password": PASSWORD, "csrf_token": csrf_token(client)}
+    client.post("/login", data=form, headers={"X-Forwarded-For": "10.1.2.3"})
+    logins = [e for e in service.audit_log() if e.action == "login"]
+    assert [e.remote_addr for e in logins] == ["10.1.2.3"]
+
+
+def test_without_a_trusted_proxy_a_forwarded_address_is_ignored(app, database_url, service):
+    add_user(database_url, clock, "anne", "agent", "jobcenter")
+    client = app.test_client()
+    form = {"username": "anne", "password": PASSWORD, "csrf_token": csrf_token(client)}
+    client.post("/login", data=form, headers={"X-Forwarded-For": "10.1.2.3"})
+    logins = [e for e in service.audit_log() if e.action == "login"]
+    assert [e.remote_addr for e in logins] == ["127.0.0.1"]

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from phoneservice.accounts import AccountError
 from phoneservice.callbacks import CallbackNotFound
-from phoneservice.cli import callbacks, calls, demo, hours, processes, users, web
+from phoneservice.cli import callbacks, calls, demo, hours, processes, report, users, web
 from phoneservice.cli.common import (
     EXIT_FAILURE,
     EXIT_INVALID,
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     hours.register(commands)
     calls.register(commands)
     callbacks.register(commands)
+    report.register(commands)
     processes.register(commands)
     web.register(commands)
     demo.register(commands)

@@ -7,12 +7,12 @@ import os
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from phoneservice.callbacks import CallbackService, CallbackView, PurgeReport
+from phoneservice.callbacks import CallbackService, PurgeReport
 from phoneservice.cli.calls import database_sessions
 from phoneservice.cli.common import Clock, common_options, emit, load
-from phoneservice.domain.callbacks import STATES, Attempt
-from phoneservice.domain.localtime import iso
+from phoneservice.domain.callbacks import STATES
 from phoneservice.settings import Settings
+from phoneservice.shapes import callback_shape, local_iso
 
 
 def register(commands: Any) -> None:
@@ -80,58 +80,15 @@ def cmd_purge(args: argparse.Namespace, settings: Settings, clock: Clock) -> int
     return emit(args, shape, [line])
 
 
-def callback_shape(view: CallbackView, tz: ZoneInfo) -> dict[str, Any]:
-    """``callbacks --json`` item: the fields SPEC §8 fixes first, then the rest."""
-    task = view.callback
-    return {
-        "id": task.id,
-        "unit": task.unit,
-        "caller_number": task.caller_number,
-        "state": task.state,
-        "created_at": _local(task.created_at, tz),
-        "due_at": _local(task.due_at, tz),
-        "missed_calls": task.missed_calls,
-        "attempts": [attempt_shape(attempt, tz) for attempt in task.attempts],
-        "resolution": task.resolution,
-        "overdue": view.overdue,
-        "on_time": task.on_time(),
-        "first_call_at": _local(task.first_call_at, tz),
-        "short_abandons": task.short_abandons,
-        "claimed_by": task.claimed_by,
-        "claimed_at": _local(task.claimed_at, tz),
-        "closed_at": _local(task.closed_at, tz),
-        "closed_by": task.closed_by,
-        "note": task.note,
-        "cancel_reason": task.cancel_reason,
-    }
-
-
-def attempt_shape(attempt: Attempt, tz: ZoneInfo) -> dict[str, Any]:
-    """One attempt of a task."""
-    return {
-        "at": _local(attempt.at, tz),
-        "by": attempt.by,
-        "outcome": attempt.outcome,
-        "note": attempt.note,
-        "channel_id": attempt.channel_id,
-        "status": attempt.status,
-    }
-
-
 def purge_shape(report: PurgeReport, retention_days: int, tz: ZoneInfo) -> dict[str, Any]:
     """``purge --json``: when it ran, the cutoff, and how many tasks and calls were erased."""
     return {
-        "purged_at": _local(report.now, tz),
+        "purged_at": local_iso(report.now, tz),
         "retention_days": retention_days,
-        "cutoff": _local(report.cutoff, tz),
+        "cutoff": local_iso(report.cutoff, tz),
         "callbacks": report.callbacks,
         "calls": report.calls,
     }
-
-
-def _local(value: Any, tz: ZoneInfo) -> str | None:
-    """An instant in the registry's zone, ISO 8601 with offset."""
-    return None if value is None else iso(value.astimezone(tz))
 
 
 def _callback_line(shape: dict[str, Any]) -> str:

@@ -21,10 +21,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from phoneservice.cli.common import EXIT_FAILURE, EXIT_OK, Clock, UsageError, common_options, load
-from phoneservice.cli.processes import _serve, _targets, configure_logging
+from phoneservice.cli.common import EXIT_FAILURE, EXIT_OK, Clock, UsageError, common_options
+from phoneservice.cli.processes import Source, _serve, _targets, configure_logging
+from phoneservice.cli.reload import hot_reload, live_registry
 from phoneservice.jobs.leader import LeaderError, LeaderLock
-from phoneservice.registry import Registry
 from phoneservice.settings import Settings
 from phoneservice.storage.migrate import upgrade
 from phoneservice.web import create_app
@@ -70,11 +70,14 @@ def cmd_web(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Serve the app until SIGTERM or SIGINT; a bad registry is reported before serving."""
     configure_logging(settings)
     settings.require_secret_key()  # sessions of several processes must share one key
-    registry = load(args, settings, clock)  # ConfigError → exit 2 with file:line errors
-    upgrade(settings.database())  # sign-in and the callback pages need the schema
+    registry = live_registry(args, settings, clock)  # ConfigError → exit 2, file:line errors
+    # SQLite in the instance folder unless DATABASE_URL says otherwise, migrated now:
+    # sign-in, the callback pages, /readyz and /metrics all use it.
+    settings = dataclasses.replace(settings, database_url=settings.database())
+    upgrade(settings.database())
     app = create_app(settings, registry=registry, clock=clock)
     # Stopped escapes the server only when the signal came before its loop started.
-    with stop_on_signals(), contextlib.suppress(Stopped):
+    with stop_on_signals(), hot_reload(registry), contextlib.suppress(Stopped):
         bind(app, args.host, args.port).run()
     return EXIT_OK
 
@@ -91,7 +94,7 @@ def cmd_run(
     ``ready`` is called once the web server is bound, just before it serves (``demo``).
     """
     configure_logging(settings)
-    registry = load(args, settings, clock)
+    registry = live_registry(args, settings, clock)
     if settings.ami_url:
         _targets(settings)  # a bad AMI URL is a usage error now, not later in the thread
     url = settings.database()  # SQLite in the instance folder unless DATABASE_URL is set
@@ -110,7 +113,8 @@ def cmd_run(
     )  # the schema: the worker thread migrates it first thing
     app = create_app(settings, registry=registry, clock=clock)
     worker = WorkerThread(settings, registry, url, lock, clock)
-    with stop_on_signals():  # before the thread starts: it may stop the server by SIGTERM
+    # Signals before the thread starts: it may stop the server by SIGTERM; SIGHUP reloads.
+    with stop_on_signals(), hot_reload(registry):
         try:
             server = bind(app, args.host, args.port)
             worker.start()
@@ -128,7 +132,7 @@ class WorkerThread(threading.Thread):
     """The worker of ``phoneservice worker`` on its own asyncio loop in this thread."""
 
     def __init__(
-        self, settings: Settings, registry: Registry, url: str, lock: LeaderLock, clock: Clock
+        self, settings: Settings, registry: Source, url: str, lock: LeaderLock, clock: Clock
     ) -> None:
         # A daemon thread: a worker that does not stop within the timeout does not keep
         # the process alive (the lock dies with it).

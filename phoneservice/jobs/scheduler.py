@@ -53,6 +53,7 @@ class JobScheduler:
     scheduler: BackgroundScheduler
     jobs: tuple[JobSpec, ...]
     tasks: Tasks = field(default_factory=Tasks)
+    overrides: OverrideSource = no_overrides
 
     def start(self) -> None:
         """Start; replace each job by id, keeping a stored run time that is still due."""
@@ -73,10 +74,18 @@ class JobScheduler:
         if job is not None:
             self.scheduler.reschedule_job(UNIT_STATE, trigger=job.trigger)
 
-    def _add(self, spec: JobSpec) -> None:
-        """Add or replace one job; a stored run time for the same trigger survives."""
+    def replan(self, registry: Registry) -> None:
+        """Plan the unit-state job over a reloaded registry: its units, its next change."""
+        specs = [s for s in job_specs(registry, self.overrides) if s.id == UNIT_STATE]
+        if specs:
+            self._add(specs[0], keep=False)
+        elif self.scheduler.get_job(UNIT_STATE) is not None:
+            self.scheduler.remove_job(UNIT_STATE)
+
+    def _add(self, spec: JobSpec, keep: bool = True) -> None:
+        """Add or replace one job; a stored run time for the same trigger survives if ``keep``."""
         kept = {}
-        stored = self.scheduler.get_job(spec.id)
+        stored = self.scheduler.get_job(spec.id) if keep else None
         if stored is not None and _same_job(stored, spec) and stored.next_run_time:
             kept["next_run_time"] = stored.next_run_time  # a missed run still happens
         self.scheduler.add_job(
@@ -115,7 +124,7 @@ def build_scheduler(
         executors={"default": {"type": "threadpool", "max_workers": EXECUTOR_THREADS}},
         timezone=registry.timezone,
     )
-    return JobScheduler(scheduler, job_specs(registry, overrides), tasks)
+    return JobScheduler(scheduler, job_specs(registry, overrides), tasks, overrides)
 
 
 def job_specs(registry: Registry, overrides: OverrideSource = no_overrides) -> tuple[JobSpec, ...]:

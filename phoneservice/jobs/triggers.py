@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import itertools
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import NoReturn
 
@@ -26,7 +27,8 @@ def no_overrides() -> Sequence[Override]:
 
 
 class NextChangeTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3.x is untyped
-    """Fires at the earliest instant at which any of ``schedules`` opens or closes.
+    """Fires at the earliest instant at which any of ``schedules`` opens or closes, or an
+    override of one of them starts or ends.
 
     The question is the hours engine's :func:`next_change`, asked afresh at every fire with
     the overrides in force then, so daylight-saving changes, holidays and half days are
@@ -80,9 +82,20 @@ def earliest_change(
         next_change(schedule, at, [o for o in overrides if o.unit == unit_id])
         for unit_id, schedule in schedules.items()
     )
+    found = itertools.chain(changes, override_bounds(schedules, at, overrides))
     # By instant: within one zone Python compares wall times, and in the repeated hour of
     # the fall-back night 02:45 (first pass) would count as later than 02:15 (second pass).
-    return min((c for c in changes if c is not None), key=_instant, default=None)
+    return min((c for c in found if c is not None), key=_instant, default=None)
+
+
+def override_bounds(
+    schedules: Mapping[str, Schedule], at: datetime, overrides: Sequence[Override]
+) -> Iterator[datetime]:
+    """Starts and ends of the units' overrides after ``at``: the words change, if not the state."""
+    after = at.timestamp()
+    for override in overrides:
+        if override.unit in schedules:
+            yield from (b for b in (override.start, override.end) if b.timestamp() > after)
 
 
 def _instant(moment: datetime) -> float:

@@ -123,6 +123,8 @@ class AmiClient:
         self.backoff_initial, self.backoff_max = backoff_initial, backoff_max
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
         self._clock = clock
+        # JSON log lines carry the PBX as a field of their own (phoneservice/logs.py)
+        self._log = logging.LoggerAdapter(logger, {"pbx": target.name})
         self._queue: asyncio.Queue[Item] = asyncio.Queue()
         self._drained, self._up = asyncio.Event(), asyncio.Event()
         self._closing, self._stopped = asyncio.Event(), asyncio.Event()
@@ -255,7 +257,7 @@ class AmiClient:
         try:
             await self._converse(reader, writer)
         except Exception as exc:  # a bug must not end run(): log it, back off, try again
-            logger.exception("AMI %s: unexpected error", target.name)
+            self._log.exception("AMI %s: unexpected error", target.name)
             self._failed(exc)
         finally:
             writer.transport.abort()  # an RST: nothing is left to say, and nobody to wait for
@@ -282,7 +284,7 @@ class AmiClient:
         """The reader's only hand-off: never waits, never runs consumer code."""
         if self._queue.qsize() >= self.queue_size:
             self._dropped += 1
-            logger.error(
+            self._log.error(
                 "AMI %s: %d items wait for the consumer; dropping connection %d to resync",
                 *(self.target.name, self._queue.qsize(), self._epoch),
             )
@@ -295,7 +297,7 @@ class AmiClient:
         self._logins += 1
         self._began = asyncio.get_running_loop().time()
         self._up.set()
-        logger.info("AMI %s: connected, epoch %d (%s)", self.target.name, self._epoch, banner)
+        self._log.info("AMI %s: connected, epoch %d (%s)", self.target.name, self._epoch, banner)
         self._queue.put_nowait(Connected(self.target.name, self._epoch, banner))
 
     def _end(self, session: Session, reason: str) -> None:
@@ -304,7 +306,7 @@ class AmiClient:
         self._up.clear()
         lasted = asyncio.get_running_loop().time() - self._began
         self._streak = 1 if lasted >= self.backoff_max else self._streak + 1
-        logger.warning("AMI %s: connection %d ended: %s", self.target.name, self._epoch, reason)
+        self._log.warning("AMI %s: connection %d ended: %s", self.target.name, self._epoch, reason)
         self._queue.put_nowait(Disconnected(self.target.name, self._epoch, reason))
 
     def _failed(self, error: BaseException) -> None:
@@ -315,7 +317,7 @@ class AmiClient:
             self.last_error = str(error) or type(error).__name__
         level = logging.ERROR if isinstance(error, LoginRefused) else logging.WARNING
         target = self.target
-        logger.log(
+        self._log.log(
             level,
             "AMI %s: %s (user %s, %s:%d), attempt %d",
             *(target.name, self.last_error, target.username, target.host, target.port),
@@ -328,7 +330,7 @@ class AmiClient:
             self._drained.clear()
             await self._drained.wait()
         delay = backoff_delay(self._streak - 1, self.backoff_initial, self.backoff_max, self._rng)
-        logger.info("AMI %s: next attempt in %.2f s", self.target.name, delay)
+        self._log.info("AMI %s: next attempt in %.2f s", self.target.name, delay)
         await asyncio.sleep(delay)
 
 

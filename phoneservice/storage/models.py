@@ -36,6 +36,7 @@ class CallRow(SQLModel, table=True):
         Index("ix_calls_unit_arrived_at", "unit", "arrived_at"),
         Index("ix_calls_arrived_at", "arrived_at"),
         Index("ix_calls_caller_number_unit", "caller_number", "unit"),
+        Index("ix_calls_unit_outcome_hours_disagree", "unit", "outcome", "hours_disagree"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

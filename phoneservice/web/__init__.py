@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from flask import Flask, Response, current_app, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from phoneservice.registry import Registry, load_registry
+from phoneservice.domain.hours import Override
+from phoneservice.registry import Registry
+from phoneservice.registry.holder import RegistryHolder
 from phoneservice.services import Clock, HoursService, system_clock
 from phoneservice.settings import Settings
 
@@ -27,22 +31,32 @@ _PAGE_CSP = (
 def create_app(
     settings: Settings | None = None,
     *,
-    registry: Registry | None = None,
+    registry: Registry | RegistryHolder | None = None,
     clock: Clock | None = None,
 ) -> Flask:
     """The Flask app over one registry, loaded now; a bad file raises ``ConfigError``."""
     settings = settings if settings is not None else Settings.from_env()
     clock = clock or system_clock
-    if registry is None:
-        registry = load_registry(settings.config, clock().date())
+    if registry is None:  # reloaded when the file changes (docs/web.md, "Hot reload")
+        registry = RegistryHolder.load(settings.config, lambda: clock().date())
     app = Flask(__name__)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Danish names stay readable
     app.json.sort_keys = False  # type: ignore[attr-defined]  # fields in the SPEC's order
-    app.extensions[EXTENSION] = HoursService(registry, clock)
+    app.extensions[EXTENSION] = HoursService(registry, clock, _stored_overrides(app, settings))
     app.extensions[SETTINGS] = settings
     _configure_sessions(app, settings)
+    if settings.proxies:  # behind nginx: the client's address and scheme, not the proxy's
+        hops = settings.proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     _register(app)
     return app
+
+
+def _stored_overrides(app: Flask, settings: Settings) -> Callable[[], Sequence[Override]]:
+    """The manual overrides the hours service applies: from the database, kept ~2 s."""
+    from phoneservice.web import store
+
+    return store.override_cache(app, settings)
 
 
 def _configure_sessions(app: Flask, settings: Settings) -> None:
@@ -60,15 +74,35 @@ def _configure_sessions(app: Flask, settings: Settings) -> None:
 
 def _register(app: Flask) -> None:
     """Blueprints, the error mapping and the security headers."""
-    from phoneservice.web import api, auth, board, errors, health, i18n
+    from phoneservice.web import api, auth, board, errors, health, i18n, metrics, reports
 
     i18n.init(app)
     auth.init(app)
+    register_staff_pages(app)
+    register_admin(app)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(board.blueprint)
     app.register_blueprint(health.blueprint)
+    app.register_blueprint(metrics.blueprint)
+    app.register_blueprint(reports.blueprint)
     errors.register(app)
     app.after_request(_security_headers)
+
+
+def register_staff_pages(app: Flask) -> None:
+    """The callback queue and the authenticated API for calls and callbacks."""
+    from phoneservice.web import api_staff, callbacks
+
+    app.register_blueprint(callbacks.blueprint)
+    app.register_blueprint(api_staff.blueprint)
+
+
+def register_admin(app: Flask) -> None:
+    """``/admin`` (overrides, users, tokens, audit) and ``/api/v1/overrides``."""
+    from phoneservice.web import admin, api_overrides
+
+    app.register_blueprint(admin.blueprint)
+    app.register_blueprint(api_overrides.blueprint)
 
 
 def _security_headers(response: Response) -> Response:

@@ -8,6 +8,13 @@ from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from phoneservice import wording
+from phoneservice.callbacks import CallbackNotFound, UnitClosed
+from phoneservice.domain.callbacks import (
+    CallbackError,
+    CallInFlight,
+    ClaimConflict,
+    InvalidTransition,
+)
 from phoneservice.registry import UnknownUnitError
 
 log = logging.getLogger(__name__)
@@ -18,12 +25,21 @@ class BadParameter(ValueError):
 
 
 Answer = tuple[Response | str, int]
+# Why the callback rules refused an action, by the exception's class (most specific first).
+REFUSALS: tuple[tuple[type[CallbackError], str], ...] = (
+    (UnitClosed, "unit_closed"),
+    (ClaimConflict, "claimed"),
+    (CallInFlight, "call_in_flight"),
+    (InvalidTransition, "invalid_transition"),
+)
 
 
 def register(app: Flask) -> None:
     """Map the web layer's exceptions to JSON under /api and Danish pages elsewhere."""
     app.register_error_handler(BadParameter, on_bad_parameter)
     app.register_error_handler(UnknownUnitError, on_unknown_unit)
+    app.register_error_handler(CallbackNotFound, on_callback_not_found)
+    app.register_error_handler(CallbackError, on_callback_refused)
     app.register_error_handler(HTTPException, on_http_exception)
     app.register_error_handler(Exception, on_unexpected)
 
@@ -56,6 +72,28 @@ def on_unknown_unit(exc: UnknownUnitError) -> Answer:
     if wants_page():
         return page(404, *wording.unknown_unit(str(exc.args[0])))
     return problem(404, "unknown_unit", f"no unit with id {exc.args[0]!r}")
+
+
+def on_callback_not_found(exc: CallbackNotFound) -> Answer:
+    """404: no such task, or one outside the principal's units (not revealed)."""
+    if wants_page():
+        return page(404, *wording.error(404))
+    return problem(404, "not_found", str(exc.args[0]))
+
+
+def on_callback_refused(exc: CallbackError) -> Answer:
+    """409: the task's state or another's claim refuses the action."""
+    if wants_page():
+        return page(409, *wording.error(409), detail=str(exc))
+    return problem(409, refusal(exc), str(exc))
+
+
+def refusal(exc: CallbackError) -> str:
+    """Why the rules refused an action: ``claimed``, ``unit_closed``, ... or ``refused``."""
+    for kind, name in REFUSALS:
+        if isinstance(exc, kind):
+            return name
+    return "refused"
 
 
 def on_http_exception(exc: HTTPException) -> Response | Answer:

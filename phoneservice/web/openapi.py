@@ -215,17 +215,31 @@ PATHS: dict[str, Any] = {
 
 def document() -> dict[str, Any]:
     """The whole document, a fresh copy on each call."""
+    from phoneservice.web import openapi_overrides as overrides
+    from phoneservice.web import openapi_reports as reports
+    from phoneservice.web import openapi_staff as staff  # it builds on this module's helpers
+
     return copy.deepcopy(
         {
             "openapi": "3.1.0",
             "info": {
                 "title": "phoneservice",
                 "version": "1",
-                "description": "Telephone hours of the municipality's units. Public, no "
-                "personal data. Errors are JSON {error, detail}: 400 for a bad parameter, "
-                "404 for an unknown unit or route, 405 for a method other than GET.",
+                "description": "Telephone hours of the municipality's units: public, no "
+                "personal data. Calls and callback tasks: with a token or a signed-in "
+                "session (see securitySchemes). Errors are JSON {error, detail}: 400 for a "
+                "bad parameter, 404 for an unknown unit or route, 405 for a wrong method.",
             },
-            "paths": PATHS,
-            "components": {"schemas": SCHEMAS, "parameters": _PARAMETERS},
+            "paths": {**PATHS, **staff.PATHS, **overrides.PATHS, **reports.PATHS},
+            "components": {
+                "schemas": {**SCHEMAS, **staff.SCHEMAS, **overrides.SCHEMAS, **reports.SCHEMAS},
+                "parameters": {
+                    **_PARAMETERS,
+                    **staff.PARAMETERS,
+                    **overrides.PARAMETERS,
+                    **reports.PARAMETERS,
+                },
+                "securitySchemes": staff.SECURITY_SCHEMES,
+            },
         }
     )

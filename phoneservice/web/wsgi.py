@@ -13,9 +13,15 @@ migrated first (``phoneservice db upgrade``, as deploy/ does before gunicorn). R
 
 from __future__ import annotations
 
+import dataclasses
+
+from phoneservice import logs
 from phoneservice.settings import Settings
 from phoneservice.web import create_app
 
 _settings = Settings.from_env()
+# Without DATABASE_URL: the SQLite file in the instance folder, as `web` and `run` use.
+_settings = dataclasses.replace(_settings, database_url=_settings.database())
 _settings.require_secret_key()  # every gunicorn worker must sign sessions with one key
+logs.configure(_settings.log_format, [_settings.ami_secret])  # the app's lines; see web.md
 app = create_app(_settings)

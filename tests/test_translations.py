@@ -1,0 +1,44 @@
+"""The English catalogue: every Danish message of the web interface is translated and compiled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from babel.messages.extract import extract_from_dir
+from babel.messages.mofile import read_mo
+from babel.messages.pofile import read_po
+
+from tests.conftest import ROOT
+
+CATALOGUE = ROOT / "phoneservice" / "web" / "translations" / "en" / "LC_MESSAGES"
+METHODS = [
+    ("phoneservice/web/**.py", "python"),
+    ("phoneservice/web/templates/**.html", "jinja2"),
+]
+
+
+def interface_messages() -> set[str]:
+    """Every message id marked for translation in the web code and templates."""
+    found = extract_from_dir(str(ROOT), METHODS, keywords={"_": None, "_l": None, "gettext": None})
+    ids: set[str] = set()
+    for _file, _line, message, _comments, _context in found:
+        ids.update([message] if isinstance(message, str) else [m for m in message if m])
+    return ids
+
+
+def load(path: Path, reader) -> dict[str, str]:
+    with path.open("rb") as stream:
+        catalog = reader(stream)
+    return {m.id: m.string for m in catalog if m.id and isinstance(m.id, str)}
+
+
+def test_every_danish_message_has_an_english_translation():
+    translated = load(CATALOGUE / "messages.po", read_po)
+    missing = sorted(m for m in interface_messages() if not translated.get(m))
+    assert missing == [], "run scripts/translations and translate:\n" + "\n".join(missing)
+
+
+def test_the_compiled_catalogue_matches_the_po_file():
+    assert load(CATALOGUE / "messages.mo", read_mo) == {
+        k: v for k, v in load(CATALOGUE / "messages.po", read_po).items() if v
+    }, "run scripts/translations to compile the .mo"
