@@ -17,7 +17,6 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from phoneservice import wording
 from phoneservice.accounts import SCOPES, AccountError, User
 from phoneservice.overrides import MAX_ID, OverrideError
 from phoneservice.registry import UnknownUnitError
@@ -27,6 +26,7 @@ from phoneservice.web import store
 from phoneservice.web.admin_forms import FormError
 from phoneservice.web.api import service
 from phoneservice.web.auth import principal, role_required
+from phoneservice.web.i18n import words
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -109,7 +109,7 @@ def create_override() -> str:
         until=forms.override_until(form, hours.now()),
         author=principal().actor,
     )
-    until = wording.when(record.end, hours.now())
+    until = words().when(record.end, hours.now())
     if record.open:
         return str(_("%(unit)s har nu åbent til %(until)s.", unit=unit.name, until=until))
     return str(_("%(unit)s er nu lukket til %(until)s.", unit=unit.name, until=until))

@@ -25,6 +25,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
@@ -257,8 +258,8 @@ def on_csrf_error(exc: HTTPException) -> Any:
     if wants_page():
         return page(
             400,
-            "Formularen er udløbet",
-            "Indlæs siden igen og prøv en gang til.",
+            gettext("Formularen er udløbet"),
+            gettext("Indlæs siden igen og prøv en gang til."),
             detail=exc.description,
         )
     return problem(400, "csrf", exc.description or "CSRF token missing or invalid")

@@ -7,14 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext
 
-from phoneservice import wording
 from phoneservice.domain.hours import Status
 from phoneservice.domain.schedule import LAYER_CALENDAR, LAYER_EXCEPTION, LAYER_HALF_DAY, DayPlan
 from phoneservice.domain.units import KINDS, Unit
 from phoneservice.services import UnitStatus
 from phoneservice.shapes import interval_text
 from phoneservice.web.api import known, optional_instant, service
+from phoneservice.web.i18n import words
 
 blueprint = Blueprint("board", __name__)
 
@@ -99,7 +100,7 @@ def build(query: str) -> Board:
     now = hours.now()
     entries = hours.status((), now)
     rows = [row(entry, now, query) for entry in entries]
-    groups = [(wording.GROUPS[kind], [r for r in rows if r.unit.kind == kind]) for kind in KINDS]
+    groups = [(words().GROUPS[kind], [r for r in rows if r.unit.kind == kind]) for kind in KINDS]
     opened = sum(r.status.open for r in rows)
     return Board(now, refresh_at(entries, now), groups, opened, len(rows))
 
@@ -110,9 +111,9 @@ def row(entry: UnitStatus, now: datetime, query: str = "") -> Row:
     return Row(
         unit=entry.unit,
         status=state,
-        change=wording.change(state, now),
-        reason=wording.reason(state),
-        override=wording.override(state, now),
+        change=words().change(state, now),
+        reason=words().reason(state),
+        override=words().override(state, now),
         hidden=bool(query.strip()) and not entry.unit.matches(query),
     )
 
@@ -133,7 +134,7 @@ def next_change(state: Status) -> datetime | None:
 def hours_filter(plan: DayPlan) -> str:
     """A day's intervals as ``10:00–14:00``, or ``lukket``."""
     if not plan.intervals:
-        return "lukket"
+        return gettext("lukket")
     return ", ".join(interval_text(i).replace("-", "–") for i in plan.intervals)
 
 
@@ -141,4 +142,4 @@ def hours_filter(plan: DayPlan) -> str:
 def wording_for_templates() -> dict[str, object]:
     """The phrase helpers and the registry's name in every template."""
     name = service().registry.name
-    return {"wording": wording, "registry_name": name}
+    return {"wording": words(), "registry_name": name}

@@ -7,7 +7,6 @@ import logging
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from phoneservice import wording
 from phoneservice.callbacks import CallbackNotFound, UnitClosed
 from phoneservice.domain.callbacks import (
     CallbackError,
@@ -16,6 +15,7 @@ from phoneservice.domain.callbacks import (
     InvalidTransition,
 )
 from phoneservice.registry import UnknownUnitError
+from phoneservice.web.i18n import words
 
 log = logging.getLogger(__name__)
 
@@ -63,28 +63,28 @@ def wants_page() -> bool:
 def on_bad_parameter(exc: BadParameter) -> Answer:
     """400: the request's parameters are wrong."""
     if wants_page():
-        return page(400, *wording.error(400), detail=str(exc))
+        return page(400, *words().error(400), detail=str(exc))
     return problem(400, "bad_request", str(exc))
 
 
 def on_unknown_unit(exc: UnknownUnitError) -> Answer:
     """404: no unit has this id."""
     if wants_page():
-        return page(404, *wording.unknown_unit(str(exc.args[0])))
+        return page(404, *words().unknown_unit(str(exc.args[0])))
     return problem(404, "unknown_unit", f"no unit with id {exc.args[0]!r}")
 
 
 def on_callback_not_found(exc: CallbackNotFound) -> Answer:
     """404: no such task, or one outside the principal's units (not revealed)."""
     if wants_page():
-        return page(404, *wording.error(404))
+        return page(404, *words().error(404))
     return problem(404, "not_found", str(exc.args[0]))
 
 
 def on_callback_refused(exc: CallbackError) -> Answer:
     """409: the task's state or another's claim refuses the action."""
     if wants_page():
-        return page(409, *wording.error(409), detail=str(exc))
+        return page(409, *words().error(409), detail=str(exc))
     return problem(409, refusal(exc), str(exc))
 
 
@@ -100,7 +100,7 @@ def on_http_exception(exc: HTTPException) -> Response | Answer:
     """Routing and protocol errors: JSON under /api, a Danish page elsewhere."""
     status = exc.code or 500
     if wants_page():
-        body, _ = page(status, *wording.error(status))
+        body, _ = page(status, *words().error(status))
         return _with_headers(Response(body, status, mimetype="text/html"), exc)
     return _with_headers(problem(status, _error_name(exc), exc.description or exc.name)[0], exc)
 
@@ -118,7 +118,7 @@ def on_unexpected(exc: Exception) -> Answer:
     """500: a bug; the traceback goes to the log, never into the body."""
     log.exception("unhandled error on %s %s", request.method, request.path, exc_info=exc)
     if wants_page():
-        return page(500, *wording.error(500))
+        return page(500, *words().error(500))
     return problem(500, "internal_error", "the server failed; the error is logged")
 
 

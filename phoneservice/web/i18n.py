@@ -10,6 +10,8 @@ from __future__ import annotations
 from flask import Flask, Response, g, request
 from flask_babel import Babel, get_locale
 
+from phoneservice import wording
+
 LANGUAGES = ("da", "en")
 DEFAULT = "da"
 COOKIE = "lang"
@@ -40,6 +42,11 @@ def select_language() -> str:
 def language() -> str:
     """The language of this request: ``da`` or ``en``."""
     return str(get_locale() or DEFAULT)
+
+
+def words() -> wording.Words:
+    """The phrases (times, dates, reasons, errors) in this request's language."""
+    return wording.for_language(language())
 
 
 def _remember_choice(response: Response) -> Response:
