@@ -123,3 +123,13 @@ def test_demo_shows_calls_and_callbacks_within_a_minute(tmp_path):
     stderr = log.read_text()
     assert "Traceback" not in stderr
     assert "Scheduler has been shut down" in stderr  # the worker stopped, not killed
+
+
+def test_the_packaged_recording_is_the_recorded_traffic(tmp_path):
+    from phoneservice.cli.demo import DEFAULT_RECORDING, unpacked
+
+    played = unpacked(DEFAULT_RECORDING, tmp_path)
+    traces = Path(__file__).parent / "data" / "ami-traces"
+    for suffix in (".ami", ".timing.jsonl", ".sent.jsonl"):
+        shipped = played.with_name("e-burst" + suffix).read_bytes()
+        assert shipped == (traces / ("e-burst" + suffix)).read_bytes()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import gzip
 import secrets
 import threading
 import time
@@ -29,9 +30,8 @@ from phoneservice.storage.migrate import upgrade
 DEMO_USER = "demo"  # the simulated PBX's AMI login
 DEMO_ACCOUNT = "demo"  # the web sign-in the demo prints
 DEFAULT_EVERY = 90.0  # seconds between the starts of two rounds of the recording
-DEFAULT_RECORDING = (
-    Path(__file__).resolve().parents[2] / "tests" / "data" / "ami-traces" / "e-burst.ami"
-)
+# Shipped in the package (gzip), so an installed wheel runs the demo too.
+DEFAULT_RECORDING = Path(__file__).resolve().parents[1] / "pbx" / "recordings" / "e-burst.ami.gz"
 
 
 def register(commands: Any) -> None:
@@ -62,6 +62,18 @@ def _positive(text: str) -> float:
     if not value > 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number > 0")
     return value
+
+
+def unpacked(recording: Path, folder: Path) -> Path:
+    """The recording itself, or a ``.gz`` one unpacked (with its timing) into ``folder``."""
+    if recording.suffix != ".gz":
+        return recording
+    name = recording.name.split(".")[0]
+    target = folder / "demo-recording"
+    target.mkdir(parents=True, exist_ok=True)
+    for packed in recording.parent.glob(f"{name}.*.gz"):
+        (target / packed.with_suffix("").name).write_bytes(gzip.decompress(packed.read_bytes()))
+    return target / recording.with_suffix("").name
 
 
 def demo_account(settings: Settings, clock: Clock) -> str:
@@ -105,6 +117,7 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     recording: Path = args.recording
     if not recording.is_file():
         raise UsageError(f"--recording: no such file {recording}")
+    recording = unpacked(recording, settings.instance)
     password = demo_account(settings, clock)
     secret = secrets.token_urlsafe(16)
     script = Script(recording, repeat_every=args.every / args.speed, prepare=Rounds())
