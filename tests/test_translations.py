@@ -22,14 +22,24 @@ def interface_messages() -> set[str]:
     found = extract_from_dir(str(ROOT), METHODS, keywords={"_": None, "_l": None, "gettext": None})
     ids: set[str] = set()
     for _file, _line, message, _comments, _context in found:
-        ids.update([message] if isinstance(message, str) else [m for m in message if m])
+        ids.update([message] if isinstance(message, str) else [message[0]])
     return ids
 
 
 def load(path: Path, reader) -> dict[str, str]:
+    """Message id → translation; a plural entry under its singular id, "" if a form is empty."""
     with path.open("rb") as stream:
         catalog = reader(stream)
-    return {m.id: m.string for m in catalog if m.id and isinstance(m.id, str)}
+    found = {}
+    for m in catalog:
+        if not m.id:
+            continue
+        if isinstance(m.id, str):
+            found[m.id] = m.string
+        else:  # plural: every form must be there
+            forms = list(m.string)
+            found[m.id[0]] = forms[0] if forms and all(forms) else ""
+    return found
 
 
 def test_every_danish_message_has_an_english_translation():
