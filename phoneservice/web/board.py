@@ -134,7 +134,7 @@ def next_change(state: Status) -> datetime | None:
 def hours_filter(plan: DayPlan) -> str:
     """A day's intervals as ``10:00–14:00``, or ``lukket``."""
     if not plan.intervals:
-        return gettext("lukket")
+        return str(gettext("lukket"))
     return ", ".join(interval_text(i).replace("-", "–") for i in plan.intervals)
 
 

@@ -1,0 +1,241 @@
+"""The report for one year over 10 million calls on PostgreSQL (SPEC §12).
+
+Creates the schema ``bench_report`` on the server (dropped first if it is there, and at
+the end unless ``--keep``), migrates it with the project's Alembic migrations, fills it
+with ``INSERT ... SELECT FROM generate_series`` (10 million calls over 2025 for 15 units,
+and callbacks with attempts for 5 % of them), adds the report's partial indexes if the
+migrations do not have them yet, runs ``VACUUM ANALYZE``, and then times
+the whole-year report (every unit and the total, as ``phoneservice report --from
+2025-01-01 --to 2025-12-31`` computes it) beside a same-run ``SELECT count(*) FROM
+calls``, and each of the report's SQL passes alone. Medians of ``--rounds`` runs after
+one warm-up of each.
+
+    python bench/report.py [--url postgresql://postgres@127.0.0.1:5432/test]
+                           [--calls 10000000] [--rounds 5] [--keep] [--reuse]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import Engine, make_url, text  # noqa: E402
+
+from phoneservice.domain.reports import ReportRequest, offset_changes, periods  # noqa: E402
+from phoneservice.registry import Registry, load_registry  # noqa: E402
+from phoneservice.reports import ReportService  # noqa: E402
+from phoneservice.storage.engine import create_engine_for, session_factory  # noqa: E402
+from phoneservice.storage.migrate import upgrade  # noqa: E402
+from phoneservice.storage.reports import ReportRepository  # noqa: E402
+
+SCHEMA = "bench_report"
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
+UNITS = 15
+YEAR = 2025
+CHUNK = 1_000_000  # calls per INSERT: progress is printed after each
+
+# One call per row of generate_series(first, last) AS i. The arrival is spread evenly
+# over the year with a pseudo-random jitter; outcome, wait and hours follow fixed
+# shares: 82 % answered, 8 % abandoned (a third of them short), 3 % timeout, 5 % closed
+# (outside phone hours), 1 % unanswered, 1 % unknown; 4 % of numbers withheld.
+CALLS_SQL = """
+INSERT INTO calls (pbx, uniqueid, linkedid, unit, queue, caller_number, caller_name,
+    arrived_at, during_hours, pbx_hours, hours_disagree, outcome, short_abandon, wait_s,
+    ring_attempts, talk_s, agent, ended_at, source)
+SELECT 'bench', 'u' || i, 'u' || i, 'unit-' || (i % :units), 'queue-' || (i % :units),
+    CASE WHEN r.q % 25 = 0 THEN NULL ELSE '+4520' || lpad((i % 1000000)::text, 6, '0') END,
+    NULL, r.at, r.outcome <> 'closed', NULL, false, r.outcome,
+    r.outcome = 'abandoned' AND r.p % 3 = 0,
+    CASE WHEN r.outcome = 'closed' THEN NULL ELSE (r.q * r.q) % 240 END,
+    1, CASE WHEN r.outcome = 'answered' THEN 60 + r.q ELSE NULL END,
+    CASE WHEN r.outcome = 'answered' THEN 'agent-' || (i % 40) ELSE NULL END,
+    r.at + interval '3 minutes', 'ami'
+FROM generate_series(:first, :last) AS i,
+LATERAL (
+    SELECT p, q, TIMESTAMPTZ '2025-01-01 00:00:00+00'
+              + (i::float8 / :total) * interval '365 days'
+              + ((q % 600) - 300) * interval '1 second' AS at,
+           CASE WHEN p < 82 THEN 'answered' WHEN p < 90 THEN 'abandoned'
+                WHEN p < 93 THEN 'timeout' WHEN p < 98 THEN 'closed'
+                WHEN p < 99 THEN 'unanswered' ELSE 'unknown' END AS outcome
+    FROM (SELECT (hashint4(i) & 2147483647) % 100 AS p,
+                 (hashint4(i + 7919) & 2147483647) % 1000 AS q) AS h
+) AS r
+"""
+
+# One callback for every 20th call: 75 % reached (two thirds of them on time), 10 %
+# unreachable, 5 % cancelled, 10 % still open; one attempt each except the open ones.
+CALLBACKS_SQL = """
+INSERT INTO callbacks (id, unit, caller_number, state, created_at, due_at, first_call_at,
+    resolution, closed_at, cancel_reason)
+SELECT c.id, c.unit, CASE WHEN s.state = 'open' THEN '+4599' || c.id ELSE '+4520' || c.id END,
+    s.state, c.arrived_at, c.arrived_at + interval '1 day', c.arrived_at,
+    s.resolution, CASE WHEN s.state = 'open' THEN NULL
+                       ELSE c.arrived_at + (s.k % 48) * interval '1 hour' END,
+    CASE WHEN s.state = 'cancelled' THEN 'dublet' ELSE NULL END
+FROM calls c,
+LATERAL (
+    SELECT k, CASE WHEN k % 20 < 15 THEN 'done' WHEN k % 20 < 17 THEN 'unreachable'
+                   WHEN k % 20 < 18 THEN 'cancelled' ELSE 'open' END AS state,
+              CASE WHEN k % 20 < 15 THEN 'called_back' WHEN k % 20 < 17 THEN 'unreachable'
+                   WHEN k % 20 < 18 THEN 'cancelled' ELSE NULL END AS resolution
+    FROM (SELECT (hashint4(c.id::int) & 2147483647) % 1000 AS k) AS h
+) AS s
+WHERE c.id % 20 = 0
+"""
+
+ATTEMPTS_SQL = """
+INSERT INTO callback_attempts (callback_id, at, by, outcome, status)
+SELECT id, first_call_at + interval '30 minutes' + (id % 600) * interval '1 minute', 'bench',
+    CASE WHEN state = 'done' THEN 'reached' ELSE 'no_answer' END, 'resolved'
+FROM callbacks WHERE state <> 'open'
+"""
+
+
+# The partial indexes the report's small passes read (docs/reports.md). Made here when the
+# migrations do not make them yet, so the benchmark measures the schema the report needs.
+REPORT_INDEXES = (
+    "CREATE INDEX IF NOT EXISTS ix_calls_outside_hours ON calls (arrived_at, unit) "
+    "WHERE NOT during_hours",
+    "CREATE INDEX IF NOT EXISTS ix_calls_withheld ON calls (arrived_at, unit, outcome) "
+    "WHERE caller_number IS NULL AND number_erased_at IS NULL",
+)
+
+
+def schema_url(url: str) -> str:
+    """``url`` with the benchmark schema first on the search path."""
+    options = {"options": f"-csearch_path={SCHEMA}"}
+    return make_url(url).update_query_dict(options).render_as_string(hide_password=False)
+
+
+def fill(engine: Engine, calls: int) -> None:
+    """Generate the calls, callbacks and attempts, then VACUUM ANALYZE."""
+    params = {"units": UNITS, "total": calls}
+    for first in range(1, calls + 1, CHUNK):
+        last = min(first + CHUNK - 1, calls)
+        started = time.perf_counter()
+        with engine.begin() as connection:
+            connection.execute(text(CALLS_SQL), {**params, "first": first, "last": last})
+        print(f"  calls {last:>11,}  ({time.perf_counter() - started:.1f} s)", flush=True)
+    with engine.begin() as connection:
+        connection.execute(text(CALLBACKS_SQL))
+        connection.execute(text(ATTEMPTS_SQL))
+        connection.execute(text("SELECT setval('callbacks_id_seq', max(id)) FROM callbacks"))
+    with engine.begin() as connection:
+        for index in REPORT_INDEXES:
+            connection.execute(text(index))
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        for table in ("calls", "callbacks", "callback_attempts"):
+            connection.execute(text(f"VACUUM ANALYZE {table}"))
+
+
+def bench_registry(path: Path) -> Path:
+    """A registry with the 15 units the generated calls belong to."""
+    units = "".join(
+        f'\n[[unit]]\nid = "unit-{n}"\nname = "Enhed {n}"\nkind = "centre"\n'
+        f'phone = "+45 70 10 10 {n:02d}"\nqueues = ["queue-{n}"]\ncalendar = "none"\n'
+        f'hours = {{ "mon-fri" = ["08:00-15:00"] }}\n'
+        for n in range(UNITS)
+    )
+    header = '[registry]\nname = "Benchmark"\ntimezone = "Europe/Copenhagen"\n'
+    path.write_text(header + units, encoding="utf-8")
+    return path
+
+
+def timed(run: Callable[[], object], rounds: int) -> float:
+    """Median seconds of ``rounds`` runs after one warm-up."""
+    run()
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def measure(engine: Engine, registry_path: Path, rounds: int) -> None:
+    """Time the whole-year report beside ``SELECT count(*)``, and print both."""
+    registry = load_registry(registry_path, date(YEAR, 6, 1))
+    now = datetime(YEAR + 1, 1, 15, tzinfo=UTC)
+    service = ReportService(session_factory(engine), registry, lambda: now)
+    year = ReportRequest(date(YEAR, 1, 1), date(YEAR, 12, 31))
+    by_month = ReportRequest(date(YEAR, 1, 1), date(YEAR, 12, 31), by="month")
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT count(*) FROM calls")).scalar_one()
+
+        def count() -> object:
+            return connection.execute(text("SELECT count(*) FROM calls")).scalar_one()
+
+        reference = timed(count, rounds)
+    report = timed(lambda: service.report(year), rounds)
+    monthly = timed(lambda: service.report(by_month), max(1, rounds // 2))
+    whole = service.report(year).whole.total
+    print(
+        f"calls in the table: {rows:,}; report total: {whole.calls.calls:,} calls, "
+        f"{whole.callbacks.created:,} callbacks"
+    )
+    print(f"SELECT count(*) FROM calls:        {reference:.3f} s")
+    print(f"report {YEAR}, all units and total: {report:.3f} s")
+    print(f"ratio: {report / reference:.2f} x count(*) (target <= 5, and <= 2 s)")
+    print(f"report {YEAR} by month (12 periods): {monthly:.3f} s (no target)")
+    for name, seconds in passes(engine, year, registry, now, rounds).items():
+        print(f"  pass {name:<13} {seconds:.3f} s")
+
+
+def passes(
+    engine: Engine, year: ReportRequest, registry: Registry, now: datetime, rounds: int
+) -> dict[str, float]:
+    """Median seconds of each SQL pass of the year's report, run alone."""
+    parts = periods(year.first, year.last, None, registry.timezone)
+    offsets = offset_changes(parts[0].start, parts[-1].end, registry.timezone)
+    with session_factory(engine)() as session:
+        repo = ReportRepository(session)
+        runs: dict[str, Callable[[], object]] = {
+            "calls": lambda: repo.call_cells(parts, None),
+            "closed_hours": lambda: repo.closed_hours(parts, None, offsets),
+            "withheld": lambda: repo.withheld(parts, None),
+            "callbacks": lambda: repo.callbacks(parts, None, now),
+        }
+        return {name: timed(run, rounds) for name, run in runs.items()}
+
+
+def main() -> None:
+    """Fill the schema (unless reused), measure, and drop it (unless kept)."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--url", default=DEFAULT_URL)
+    parser.add_argument("--calls", type=int, default=10_000_000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="keep the schema afterwards")
+    parser.add_argument("--reuse", action="store_true", help="measure a kept schema")
+    args = parser.parse_args()
+    admin = create_engine_for(args.url)
+    engine = create_engine_for(schema_url(args.url))
+    if not args.reuse:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+        upgrade(schema_url(args.url))
+        print(f"filling {SCHEMA} with {args.calls:,} calls", flush=True)
+        fill(engine, args.calls)
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            measure(engine, bench_registry(Path(folder) / "bench.toml"), args.rounds)
+    finally:
+        engine.dispose()
+        if not args.keep:
+            with admin.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
