@@ -10,8 +10,10 @@ from babel.messages.pofile import read_po
 
 from tests.conftest import ROOT
 
+KEYWORDS = {"_": None, "_l": None, "N_": None, "gettext": None, "ngettext": (1, 2)}
 CATALOGUE = ROOT / "phoneservice" / "web" / "translations" / "en" / "LC_MESSAGES"
 METHODS = [
+    ("phoneservice/domain/report_definitions.py", "python"),
     ("phoneservice/web/**.py", "python"),
     ("phoneservice/web/templates/**.html", "jinja2"),
 ]
@@ -19,7 +21,7 @@ METHODS = [
 
 def interface_messages() -> set[str]:
     """Every message id marked for translation in the web code and templates."""
-    found = extract_from_dir(str(ROOT), METHODS, keywords={"_": None, "_l": None, "gettext": None})
+    found = extract_from_dir(str(ROOT), METHODS, keywords=KEYWORDS)
     ids: set[str] = set()
     for _file, _line, message, _comments, _context in found:
         ids.update([message] if isinstance(message, str) else [message[0]])
