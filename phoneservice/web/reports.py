@@ -11,11 +11,18 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
-from flask_babel import format_decimal
+from flask_babel import format_decimal, gettext
 from flask_babel import gettext as _
 
 from phoneservice.domain.report_definitions import FIGURES, GENERAL, values
-from phoneservice.domain.reports import GROUPINGS, Report, ReportError, ReportRequest
+from phoneservice.domain.reports import (
+    GROUPINGS,
+    NO_UNIT,
+    TOTAL,
+    Report,
+    ReportError,
+    ReportRequest,
+)
 from phoneservice.reports import TABLES, ReportService, csv_table, report_shape
 from phoneservice.web import report_charts, store
 from phoneservice.web.api import bad, known, optional_day, service
@@ -132,6 +139,13 @@ def _definitions(report: Report) -> list[tuple[str, str, dict[str, Any]]]:
     filled = values(report)
     texts = [*GENERAL.items(), *FIGURES.items()]
     return [(key, text, filled) for key, text in texts]
+
+
+@blueprint.app_template_filter("report_label")
+def report_label(name: str) -> str:
+    """A row's name: the total and the calls without unit in the page's language."""
+    labels = {TOTAL: gettext("I alt"), NO_UNIT: gettext("Uden enhed")}
+    return str(labels.get(name, name))
 
 
 @blueprint.app_template_filter("share")
