@@ -7,6 +7,7 @@ download); skipped with the reason when either is missing. Screenshots go to
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
@@ -75,12 +76,21 @@ def clock() -> TestClock:
 def server(shipped: Registry, clock: TestClock) -> Iterator[tuple[str, Any]]:
     """The app on a loopback port in a thread: its base URL and the app."""
     app = create_app(Settings(config=SHIPPED_CONFIG), registry=shipped, clock=clock)
+    with served(app) as base:
+        yield base, app
+
+
+@contextlib.contextmanager
+def served(app: Any) -> Iterator[str]:
+    """``app`` on a free loopback port in a thread, for as long as the block runs."""
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}", app
-    httpd.shutdown()
-    thread.join(5)
+    try:
+        yield f"http://127.0.0.1:{httpd.server_port}"
+    finally:
+        httpd.shutdown()
+        thread.join(5)
 
 
 @pytest.fixture(scope="module")

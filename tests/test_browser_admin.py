@@ -8,19 +8,17 @@ skipped when either is missing; screenshots go to ``test-artifacts/``; any conso
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from phoneservice.registry import Registry
 from phoneservice.storage.migrate import upgrade
 from tests.staff import PASSWORD, add_user, staff_app
-from tests.test_browser import ARGS, ARTIFACTS, CHROMIUM, VIEWPORT, screenshot
+from tests.test_browser import ARGS, ARTIFACTS, CHROMIUM, VIEWPORT, screenshot, served
 
 MONDAY_1100 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # Copenhagen 11:00
 
@@ -44,12 +42,8 @@ def server(shipped: Registry, tmp_path_factory: pytest.TempPathFactory) -> Itera
     upgrade(url)
     add_user(url, clock, "ida", "admin")
     app = staff_app(url, shipped, clock)
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(5)
+    with served(app) as base:
+        yield base
 
 
 @pytest.fixture

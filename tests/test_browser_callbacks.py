@@ -7,17 +7,15 @@ Like tests/test_browser.py: Debian's ``/usr/bin/chromium`` driven by ``playwrigh
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from phoneservice.storage.migrate import upgrade
 from tests.staff import PASSWORD
-from tests.test_browser import ARGS, ARTIFACTS, CHROMIUM, VIEWPORT
+from tests.test_browser import ARGS, ARTIFACTS, CHROMIUM, VIEWPORT, served
 from tests.test_web_callbacks import World, make_world, missed
 
 pytestmark = [
@@ -56,12 +54,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 def server(world: World) -> Iterator[str]:
     """The app on a loopback port in a thread, its list refreshing every second."""
     world.app.config["CALLBACKS_POLL_SECONDS"] = 1
-    httpd = make_server("127.0.0.1", 0, world.app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(5)
+    with served(world.app) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -7,17 +7,15 @@ skipped when either is missing; screenshots go to ``test-artifacts/``; any conso
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from phoneservice.storage.migrate import upgrade
 from tests.staff import PASSWORD, add_user, staff_app
-from tests.test_browser import ARGS, ARTIFACTS, CHROMIUM, VIEWPORT, screenshot
+from tests.test_browser import ARGS, ARTIFACTS, CHROMIUM, VIEWPORT, screenshot, served
 from tests.test_reports import REPORTED_AT, build_office, fill_week
 
 pytestmark = [
@@ -38,12 +36,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         fill_week(office)
         add_user(url, lambda: REPORTED_AT, "vera", "viewer")
         app = staff_app(url, office.registry, lambda: REPORTED_AT)
-        httpd = make_server("127.0.0.1", 0, app, threaded=True)
-        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-        thread.start()
-        yield f"http://127.0.0.1:{httpd.server_port}"
-        httpd.shutdown()
-        thread.join(5)
+        with served(app) as base:
+            yield base
 
 
 def signed_in(server: str, locale: str, errors: list[str], playwright: Any) -> Any:
