@@ -3,12 +3,13 @@
 Creates the schema ``bench_report`` on the server (dropped first if it is there, and at
 the end unless ``--keep``), migrates it with the project's Alembic migrations, fills it
 with ``INSERT ... SELECT FROM generate_series`` (10 million calls over 2025 for 15 units,
-and callbacks with attempts for 5 % of them), adds the report's partial indexes if the
-migrations do not have them yet, runs ``VACUUM ANALYZE``, and then times
+and callbacks with attempts for 5 % of them), fills the daily roll-up with migration
+0007's backfill (timed: a one-off cost), runs ``VACUUM ANALYZE``, and then times
 the whole-year report (every unit and the total, as ``phoneservice report --from
 2025-01-01 --to 2025-12-31`` computes it) beside a same-run ``SELECT count(*) FROM
-calls``, and each of the report's SQL passes alone. Medians of ``--rounds`` runs after
-one warm-up of each.
+calls``, and each of the report's SQL passes alone (with the calls and closed-hours
+passes also computed directly from ``calls``, as before the roll-up). Medians of
+``--rounds`` runs after one warm-up of each.
 
     python bench/report.py [--url postgresql://postgres@127.0.0.1:5432/test]
                            [--calls 10000000] [--rounds 5] [--keep] [--reuse]
@@ -24,6 +25,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -36,12 +38,15 @@ from phoneservice.reports import ReportService  # noqa: E402
 from phoneservice.storage.engine import create_engine_for, session_factory  # noqa: E402
 from phoneservice.storage.migrate import upgrade  # noqa: E402
 from phoneservice.storage.reports import ReportRepository  # noqa: E402
+from phoneservice.storage.rollup import backfill  # noqa: E402
 
 SCHEMA = "bench_report"
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 UNITS = 15
 YEAR = 2025
 CHUNK = 1_000_000  # calls per INSERT: progress is printed after each
+TIMEZONE = "Europe/Copenhagen"
+ROLLUP_TABLES = ("call_day_cells", "call_hour_cells")
 
 # One call per row of generate_series(first, last) AS i. The arrival is spread evenly
 # over the year with a pseudo-random jitter; outcome, wait and hours follow fixed
@@ -101,16 +106,6 @@ FROM callbacks WHERE state <> 'open'
 """
 
 
-# The partial indexes the report's small passes read (docs/reports.md). Made here when the
-# migrations do not make them yet, so the benchmark measures the schema the report needs.
-REPORT_INDEXES = (
-    "CREATE INDEX IF NOT EXISTS ix_calls_outside_hours ON calls (arrived_at, unit) "
-    "WHERE NOT during_hours",
-    "CREATE INDEX IF NOT EXISTS ix_calls_withheld ON calls (arrived_at, unit, outcome) "
-    "WHERE caller_number IS NULL AND number_erased_at IS NULL",
-)
-
-
 def schema_url(url: str) -> str:
     """``url`` with the benchmark schema first on the search path."""
     options = {"options": f"-csearch_path={SCHEMA}"}
@@ -130,12 +125,33 @@ def fill(engine: Engine, calls: int) -> None:
         connection.execute(text(CALLBACKS_SQL))
         connection.execute(text(ATTEMPTS_SQL))
         connection.execute(text("SELECT setval('callbacks_id_seq', max(id)) FROM callbacks"))
-    with engine.begin() as connection:
-        for index in REPORT_INDEXES:
-            connection.execute(text(index))
+    fill_rollup(engine)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        for table in ("calls", "callbacks", "callback_attempts"):
+        for table in ("calls", "callbacks", "callback_attempts", *ROLLUP_TABLES):
             connection.execute(text(f"VACUUM ANALYZE {table}"))
+
+
+def fill_rollup(engine: Engine) -> None:
+    """Count the generated calls into the daily roll-up as migration 0007 does (one-off).
+
+    The calls were generated in SQL, past ``CallRepository``, so the roll-up is filled
+    the way an existing database gets it: the migration's ``INSERT ... SELECT ... GROUP
+    BY`` per table, on PostgreSQL's time zone rules.
+    """
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        backfill(connection, ZoneInfo(TIMEZONE))
+    seconds = time.perf_counter() - started
+    with engine.connect() as connection:
+        rows = [
+            connection.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
+            for t in ROLLUP_TABLES
+        ]
+    print(
+        f"  roll-up backfill (one-off): {seconds:.1f} s; "
+        f"{rows[0]:,} day cells, {rows[1]:,} hour cells",
+        flush=True,
+    )
 
 
 def bench_registry(path: Path) -> Path:
@@ -146,7 +162,7 @@ def bench_registry(path: Path) -> Path:
         f'hours = {{ "mon-fri" = ["08:00-15:00"] }}\n'
         for n in range(UNITS)
     )
-    header = '[registry]\nname = "Benchmark"\ntimezone = "Europe/Copenhagen"\n'
+    header = f'[registry]\nname = "Benchmark"\ntimezone = "{TIMEZONE}"\n'
     path.write_text(header + units, encoding="utf-8")
     return path
 
@@ -201,7 +217,9 @@ def passes(
         repo = ReportRepository(session)
         runs: dict[str, Callable[[], object]] = {
             "calls": lambda: repo.call_cells(parts, None),
-            "closed_hours": lambda: repo.closed_hours(parts, None, offsets),
+            "calls_direct": lambda: repo.call_cells_direct(parts, None),
+            "closed_hours": lambda: repo.closed_hours(parts, None),
+            "closed_direct": lambda: repo.closed_hours_direct(parts, None, offsets),
             "withheld": lambda: repo.withheld(parts, None),
             "callbacks": lambda: repo.callbacks(parts, None, now),
         }

@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from phoneservice.domain.callrecords import CallRecord
 from phoneservice.storage.repositories import CallRepository, WatermarkRepository
+from phoneservice.storage.rollup import DEFAULT_TIMEZONE, RollupRepository
 
 
 class NewCalls(Protocol):
@@ -23,22 +25,34 @@ class NewCalls(Protocol):
 class CallService:
     """Stores and lists calls; each call of a method is one transaction."""
 
-    def __init__(self, sessions: sessionmaker[Session], callbacks: NewCalls | None = None) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        callbacks: NewCalls | None = None,
+        timezone: ZoneInfo = DEFAULT_TIMEZONE,
+    ) -> None:
         self.sessions = sessions
         self.callbacks = callbacks
+        self.timezone = timezone  # the registry's: the roll-up counts calls per local day
 
     def store(
         self, records: Sequence[CallRecord], pbx: str | None = None, seen: datetime | None = None
     ) -> int:
         """Store new calls (duplicates ignored) with their callbacks; how far ``pbx`` was read."""
         with self.sessions() as session:
-            inserted = CallRepository(session).add_new(records)
+            inserted = CallRepository(session, self.timezone).add_new(records)
             if self.callbacks is not None and inserted:
                 self.callbacks.apply(session, inserted)
             if pbx is not None and seen is not None:
                 WatermarkRepository(session).advance(pbx, seen)
             session.commit()
         return len(inserted)
+
+    def rebuild_rollup(self) -> None:
+        """Recount the daily roll-up from every stored call (after a time zone change)."""
+        with self.sessions() as session:
+            RollupRepository(session, self.timezone).rebuild()
+            session.commit()
 
     def store_for(self, pbx: str) -> Callable[[Sequence[CallRecord], datetime | None], int]:
         """The store function of one PBX's call log."""

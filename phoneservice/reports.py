@@ -28,7 +28,6 @@ from phoneservice.domain.reports import (
     Section,
     UnitFigures,
     build_report,
-    offset_changes,
     periods,
     row_names,
 )
@@ -72,9 +71,8 @@ class ReportService:
             self.registry.unit(request.unit)
         tz, now = self.registry.timezone, self.clock()
         parts = periods(request.first, request.last, request.by, tz)
-        offsets = offset_changes(parts[0].start, parts[-1].end, tz)
         with self.sessions() as session:
-            data = ReportRepository(session).data(parts, request.unit, offsets, now)
+            data = ReportRepository(session).data(parts, request.unit, now)
         names = {unit.id: unit.name for unit in self.registry.units.values()}
         rows = row_names(names, data, request.unit)
         return build_report(request, parts, rows, data, self.parameters(), now.astimezone(tz))

@@ -1,4 +1,4 @@
-"""Commands over stored calls: db upgrade, ingest, calls."""
+"""Commands over stored calls: db upgrade and rebuild-rollup, ingest, calls."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def register(commands: Any) -> None:
     """Add the storage commands to the parser."""
     common = common_options()
     db = commands.add_parser("db", parents=[common], help="database schema")
-    db.add_argument("action", choices=["upgrade"])
+    db.add_argument("action", choices=["upgrade", "rebuild-rollup"])
     db.set_defaults(run=cmd_db)
     feed = commands.add_parser("ingest", parents=[common], help="log recorded AMI or queue_log")
     feed.add_argument("files", nargs="+", metavar="FILE", type=Path)
@@ -45,8 +45,9 @@ def call_service(
 ) -> CallService:
     """The call service on the migrated database; given the registry, it also opens callbacks."""
     sessions = database_sessions(settings)
-    callbacks = None if registry is None else CallbackService(sessions, registry, clock)
-    return CallService(sessions, callbacks)
+    if registry is None:
+        return CallService(sessions)
+    return CallService(sessions, CallbackService(sessions, registry, clock), registry.timezone)
 
 
 def database_sessions(settings: Settings) -> sessionmaker[Session]:
@@ -57,7 +58,13 @@ def database_sessions(settings: Settings) -> sessionmaker[Session]:
 
 
 def cmd_db(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
-    """Apply every migration to the configured database."""
+    """Apply every migration; or recount the daily roll-up in the registry's time zone."""
+    if args.action == "rebuild-rollup":
+        registry = load(args, settings, clock)
+        service = CallService(database_sessions(settings), timezone=registry.timezone)
+        service.rebuild_rollup()
+        zone = registry.timezone.key
+        return emit(args, {"rollup": "rebuilt", "timezone": zone}, [f"roll-up rebuilt ({zone})"])
     upgrade(settings.database())
     return emit(args, {"database": "upgraded"}, ["database schema is up to date"])
 

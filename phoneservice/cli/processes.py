@@ -78,7 +78,7 @@ def followers(
         return []
     targets = _targets(settings)
     callbacks = CallbackService(sessions, registry, system_clock)
-    service = CallService(sessions, callbacks)
+    service = CallService(sessions, callbacks, current(registry).timezone)
     reader = queue_log_file([settings.queue_log]) if settings.queue_log else None
     outbox = OriginateOutbox(callbacks)
     states = PbxStateService(sessions)

@@ -22,21 +22,26 @@ FOREIGN_TABLES = frozenset({"apscheduler_jobs"})
 _ADVISORY_LOCK_ID = 0x70686F6E  # "phon"
 
 
-def alembic_config(connection: Connection | None = None) -> Config:
-    """An Alembic configuration without alembic.ini; ``env.py`` runs on ``connection``."""
+def alembic_config(connection: Connection | None = None, timezone: str | None = None) -> Config:
+    """An Alembic configuration without alembic.ini; ``env.py`` runs on ``connection``.
+
+    ``timezone`` (an IANA name) is the registry's, for migrations that compute local
+    dates (0007's roll-up backfill); without it they use Europe/Copenhagen.
+    """
     config = Config()
     config.set_main_option("script_location", str(SCRIPT_LOCATION))
     config.attributes["connection"] = connection
+    config.attributes["timezone"] = timezone
     return config
 
 
-def upgrade(url: str, revision: str = "head") -> None:
+def upgrade(url: str, revision: str = "head", timezone: str | None = None) -> None:
     """Bring the database at ``url`` to ``revision`` (the latest by default)."""
     engine = create_engine_for(url)
     try:
         with engine.begin() as connection:
             _lock(connection)
-            command.upgrade(alembic_config(connection), revision)
+            command.upgrade(alembic_config(connection, timezone), revision)
     finally:
         engine.dispose()
 

@@ -6,9 +6,16 @@ PostgreSQL all agree on them. Every instant is a :class:`UTCDateTime`.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, UniqueConstraint, text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKeyConstraint,
+    Index,
+    PrimaryKeyConstraint,
+    UniqueConstraint,
+    text,
+)
 from sqlmodel import Field, SQLModel
 
 from phoneservice.domain.callbacks import ATTEMPT_OUTCOMES
@@ -25,6 +32,13 @@ def one_of(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({listed})"
 
 
+# The partial indexes' WHERE clauses, as the report's queries write them (SQLAlchemy
+# renders ``NOT during_hours`` as ``during_hours = 0`` on SQLite).
+OUTSIDE_HOURS = "NOT during_hours"
+OUTSIDE_HOURS_SQLITE = "during_hours = 0"
+WITHHELD = "caller_number IS NULL AND number_erased_at IS NULL"
+
+
 class CallRow(SQLModel, table=True):
     """One citizen call (SPEC §5.1); ``(pbx, uniqueid)`` is its idempotency key."""
 
@@ -37,6 +51,23 @@ class CallRow(SQLModel, table=True):
         Index("ix_calls_arrived_at", "arrived_at"),
         Index("ix_calls_caller_number_unit", "caller_number", "unit"),
         Index("ix_calls_unit_outcome_hours_disagree", "unit", "outcome", "hours_disagree"),
+        # Partial: calls outside phone hours (the closed-hours backfill), and withheld
+        # numbers (the report's withheld pass, which stays on calls: the purge changes it).
+        Index(
+            "ix_calls_outside_hours",
+            "arrived_at",
+            "unit",
+            postgresql_where=text(OUTSIDE_HOURS),
+            sqlite_where=text(OUTSIDE_HOURS_SQLITE),
+        ),
+        Index(
+            "ix_calls_withheld",
+            "arrived_at",
+            "unit",
+            "outcome",
+            postgresql_where=text(WITHHELD),
+            sqlite_where=text(WITHHELD),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -60,6 +91,41 @@ class CallRow(SQLModel, table=True):
     ended_at: datetime = Field(sa_type=UTCDateTime)
     source: str
     number_erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+DAY_KEY = ("day", "unit", "outcome", "short_abandon", "during_hours", "wait_s")
+HOUR_KEY = ("day", "unit", "hour_of_week")
+
+
+class CallDayCellRow(SQLModel, table=True):
+    """The daily roll-up: calls per local day and combination of the report's inputs.
+
+    Kept in the transaction that inserts calls; sentinels instead of NULL in the key
+    (unit ``''``, wait ``-1``) so the primary key is the ``ON CONFLICT`` target everywhere.
+    """
+
+    __tablename__ = "call_day_cells"
+    __table_args__ = (PrimaryKeyConstraint(*DAY_KEY, name="pk_call_day_cells"),)
+
+    day: date  # local date of arrival, in the registry's time zone
+    unit: str  # '' : the call matched no unit
+    outcome: str
+    short_abandon: bool
+    during_hours: bool
+    wait_s: int  # answered calls with a known wait; -1 for every other call
+    calls: int
+
+
+class CallHourCellRow(SQLModel, table=True):
+    """Calls outside phone hours per local day, unit and local hour of the week."""
+
+    __tablename__ = "call_hour_cells"
+    __table_args__ = (PrimaryKeyConstraint(*HOUR_KEY, name="pk_call_hour_cells"),)
+
+    day: date
+    unit: str  # '' : the call matched no unit
+    hour_of_week: int  # 0 is Monday 00:00-01:00 local time
+    calls: int
 
 
 class SegmentRow(SQLModel, table=True):

@@ -1,16 +1,19 @@
-"""The report's SQL (SPEC §7): two aggregate passes over ``calls``, one over ``callbacks``.
+"""The report's SQL (SPEC §7): the daily roll-up for the calls, ``calls`` for withheld
+numbers, ``callbacks`` for the callbacks.
 
-Nothing is fetched per call. The main pass groups a range of calls by the inputs of the
-figures (period, unit, outcome, short abandon, during hours, withheld number, the wait
-of answered calls) and returns counts: a few thousand rows however many calls there
-are, from which the domain folds every figure, exact percentiles included. The second
-pass counts the calls outside phone hours per local hour of the week. Local time is
-computed in SQL without the database's time zone support (SQLite has none): the epoch
-second plus the UTC offset in force, from a short ``CASE`` over the DST changes of the
-range, which Python computes from ``zoneinfo``. The periods of a split report are found
-with a balanced ``CASE`` tree over their UTC starts. The callbacks pass counts each
-report status; PostgreSQL adds the median time to acknowledge (``percentile_cont`` with
+Nothing is fetched per call. The calls figures and the calls outside phone hours come
+from the daily roll-up (:mod:`phoneservice.storage.rollup`): its rows are the cells the
+domain folds, counted per local day, so a report sums a few rows per unit and day over
+the range's dates (the periods of a split report are found with a balanced ``CASE`` tree
+over their first dates). Withheld numbers are counted from ``calls`` over a partial
+index, because the retention purge changes them. The callbacks pass counts each report
+status; PostgreSQL adds the median time to acknowledge (``percentile_cont`` with
 grouping sets), SQLite returns a histogram of it for the domain to read.
+
+``call_cells_direct`` and ``closed_hours_direct`` are the same two passes over ``calls``
+themselves, kept as the reference the roll-up is tested against: local time computed in
+SQL without time zone support (the epoch second plus the UTC offset in force, from a
+short ``CASE`` over the range's DST changes, which Python computes from ``zoneinfo``).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from sqlalchemy import (
     ColumnElement,
     Integer,
     Subquery,
+    Table,
     and_,
     case,
     cast,
@@ -53,7 +57,9 @@ from phoneservice.domain.reports import (
     WithheldCell,
     percentile,
 )
+from phoneservice.domain.rollup import unit_of, wait_of
 from phoneservice.storage.callbacks import ATTEMPTS, CALLBACKS, CALLS
+from phoneservice.storage.rollup import DAY_CELLS, HOUR_CELLS
 from phoneservice.storage.types import to_utc
 
 Offsets = Sequence[tuple[int, int]]
@@ -68,21 +74,52 @@ class ReportRepository:
         self._session = session
         self._dialect = session.get_bind().dialect.name
 
-    def data(
-        self, periods: Sequence[Period], unit: str | None, offsets: Offsets, now: datetime
-    ) -> ReportData:
+    def data(self, periods: Sequence[Period], unit: str | None, now: datetime) -> ReportData:
         """Every cell the report's figures need, for ``periods`` (consecutive) and ``unit``."""
         callbacks, medians = self.callbacks(periods, unit, now)
         return ReportData(
             self.call_cells(periods, unit),
-            self.closed_hours(periods, unit, offsets),
+            self.closed_hours(periods, unit),
             self.withheld(periods, unit),
             callbacks,
             medians,
         )
 
     def call_cells(self, periods: Sequence[Period], unit: str | None) -> list[CallCell]:
-        """Calls counted per combination of the figures' inputs.
+        """Calls counted per combination of the figures' inputs, from the daily roll-up."""
+        d = DAY_CELLS.c
+        keys = [d.unit, d.outcome, d.short_abandon, d.during_hours, d.wait_s]
+        found = self._summed(DAY_CELLS, keys, periods, unit)
+        return [
+            CallCell(p, unit_of(u), o, bool(s), bool(h), wait_of(w), n)
+            for p, u, o, s, h, w, n in found
+        ]
+
+    def closed_hours(self, periods: Sequence[Period], unit: str | None) -> list[HourCell]:
+        """Calls outside phone hours per local hour of the week, from the daily roll-up."""
+        h = HOUR_CELLS.c
+        found = self._summed(HOUR_CELLS, [h.unit, h.hour_of_week], periods, unit)
+        return [HourCell(p, unit_of(u), int(hour), n) for p, u, hour, n in found]
+
+    def _summed(
+        self, table: Table, keys: list[Any], periods: Sequence[Period], unit: str | None
+    ) -> list[tuple[Any, ...]]:
+        """``(period, *keys, calls)`` summed over the roll-up's days of the range.
+
+        The period is a key only when the range is split: a tree over the first dates.
+        """
+        day, split = table.c.day, len(periods) > 1
+        firsts = [p.first for p in periods]
+        period = [_tree(day, firsts, 0, len(periods)).label("period")] if split else []
+        terms = [day >= periods[0].first, day <= periods[-1].last, *_of_unit(table.c.unit, unit)]
+        cells = select(*period, *keys, table.c.calls).where(*terms).subquery("cells")
+        columns = [column for column in cells.c if column.name != "calls"]
+        query = select(*columns, func.sum(cells.c.calls)).group_by(*columns)
+        found = _counts(self._session.execute(query))
+        return [(int(row[0]), *row[1:]) for row in found] if split else [(0, *r) for r in found]
+
+    def call_cells_direct(self, periods: Sequence[Period], unit: str | None) -> list[CallCell]:
+        """:meth:`call_cells` computed from ``calls`` (the reference for the roll-up).
 
         The keys are columns and a ``CASE`` over two of them, whose number of groups
         PostgreSQL estimates well, so it aggregates in parallel; an expression over
@@ -113,10 +150,10 @@ class ReportRepository:
         found = self._counted(keys, c.arrived_at, periods, terms)
         return [WithheldCell(p, u, o, n) for p, u, o, n in found]
 
-    def closed_hours(
+    def closed_hours_direct(
         self, periods: Sequence[Period], unit: str | None, offsets: Offsets
     ) -> list[HourCell]:
-        """Calls outside phone hours counted per local hour of the week."""
+        """:meth:`closed_hours` computed from ``calls`` (the reference for the roll-up)."""
         c = CALLS.c
         epoch = self._epoch(c.arrived_at)
         hour = (
@@ -239,7 +276,7 @@ def _period_case(column: ColumnElement[datetime], periods: Sequence[Period]) -> 
     return _tree(column, [to_utc(p.start) for p in periods], 0, len(periods))
 
 
-def _tree(column: ColumnElement[datetime], starts: list[datetime], low: int, high: int) -> Any:
+def _tree(column: ColumnElement[Any], starts: Sequence[Any], low: int, high: int) -> Any:
     """The index in ``[low, high)`` of the period holding ``column`` (log2 n comparisons)."""
     if high - low == 1:
         return literal(low, Integer)
@@ -282,6 +319,11 @@ def _acknowledged_at(tasks: Subquery) -> ColumnElement[Any]:
         (attempted < closed, attempted),
         else_=closed,
     )
+
+
+def _counts(rows: Any) -> list[tuple[Any, ...]]:
+    """Rows whose last column is a sum, with that sum as an ``int`` (PostgreSQL: numeric)."""
+    return [(*row[:-1], int(row[-1])) for row in rows]
 
 
 def _call_cell(row: Any) -> CallCell:

@@ -4,7 +4,9 @@
 ``INSERT ... ON CONFLICT (pbx, uniqueid) DO NOTHING RETURNING`` for the calls (an
 executemany on SQLite, one statement over column arrays on PostgreSQL), then one bulk
 insert of the segments of the calls that were new. ``(pbx, uniqueid)`` is the
-idempotency key, so ingesting the same stream or file twice adds nothing.
+idempotency key, so ingesting the same stream or file twice adds nothing; the calls that
+were new are counted into the daily roll-up (:mod:`phoneservice.storage.rollup`) in the
+same transaction.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import fields
 from datetime import datetime
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
@@ -21,7 +24,6 @@ from sqlalchemy import (
     RowMapping,
     Select,
     Table,
-    bindparam,
     func,
     inspect,
     select,
@@ -30,7 +32,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from phoneservice.domain.callrecords import CallRecord, Segment
+from phoneservice.storage.bulk import from_arrays
 from phoneservice.storage.models import CallRow, SegmentRow, WatermarkRow
+from phoneservice.storage.rollup import DEFAULT_TIMEZONE, RollupRepository
 from phoneservice.storage.types import to_utc
 
 CALLS = cast(Table, inspect(CallRow).local_table)
@@ -47,8 +51,9 @@ Key = tuple[str, str]
 class CallRepository:
     """Finished calls and their queue visits, stored once per ``(pbx, uniqueid)``."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, timezone: ZoneInfo = DEFAULT_TIMEZONE) -> None:
         self._session = session
+        self._rollup = RollupRepository(session, timezone)  # local days in the registry's zone
 
     def add(self, record: CallRecord) -> bool:
         """Store one call; False when a call with its ``(pbx, uniqueid)`` is already stored."""
@@ -59,7 +64,10 @@ class CallRepository:
         return len(self.add_new(records))
 
     def add_new(self, records: Iterable[CallRecord]) -> builtins.list[tuple[int, CallRecord]]:
-        """Store the calls not stored yet; the ones inserted now, with their ids, in order."""
+        """Store the calls not stored yet; the ones inserted now, with their ids, in order.
+
+        The calls inserted now (only those) are counted into the daily roll-up too.
+        """
         unique = _first_per_key(records)
         if not unique:
             return []
@@ -72,7 +80,9 @@ class CallRepository:
         ]
         if segments:
             self._insert_segments(segments)
-        return [(inserted[key], record) for key, record in unique.items() if key in inserted]
+        new = [(inserted[key], record) for key, record in unique.items() if key in inserted]
+        self._rollup.add(record for _, record in new)
+        return new
 
     def get(self, pbx: str, uniqueid: str) -> CallRecord | None:
         """The call with this key, or None."""
@@ -109,7 +119,7 @@ class CallRepository:
         """Insert the rows whose key is not stored yet; the id of each new one by its key."""
         backend = self._backend()
         if backend == "postgresql":
-            result = self._session.execute(_skip_stored(_from_arrays(CALLS, rows)))
+            result = self._session.execute(_skip_stored(from_arrays(CALLS, rows)))
         elif backend == "sqlite":
             result = self._session.execute(_skip_stored(sqlite.insert(CALLS)), rows)
         else:
@@ -119,7 +129,7 @@ class CallRepository:
     def _insert_segments(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert the segments of new calls, in one statement on PostgreSQL."""
         if self._backend() == "postgresql":
-            self._session.execute(_from_arrays(SEGMENTS, rows))
+            self._session.execute(from_arrays(SEGMENTS, rows))
         else:
             self._session.execute(SEGMENTS.insert(), rows)
 
@@ -148,22 +158,6 @@ def _skip_stored(stmt: sqlite.Insert | postgresql.Insert) -> Insert:
     """The insert, skipping calls already stored and returning the keys of the new ones."""
     skipping = stmt.on_conflict_do_nothing(index_elements=["pbx", "uniqueid"])
     return skipping.returning(CALLS.c.id, CALLS.c.pbx, CALLS.c.uniqueid)
-
-
-def _from_arrays(table: Table, rows: Sequence[dict[str, Any]]) -> postgresql.Insert:
-    """PostgreSQL: ``INSERT ... SELECT FROM unnest(<one array per column>)``.
-
-    One parameter per column for any number of rows: psycopg parses a multi-row VALUES
-    statement slowly, and this is several times faster for a file of calls.
-    """
-    names = tuple(rows[0])
-    arrays = [
-        bindparam(name, [row[name] for row in rows], type_=postgresql.ARRAY(table.c[name].type))
-        for name in names
-    ]
-    source = func.unnest(*arrays).table_valued(*names).render_derived()
-    columns = select(*(source.c[name] for name in names))
-    return postgresql.insert(table).from_select(names, columns)
 
 
 def _first_per_key(records: Iterable[CallRecord]) -> dict[Key, CallRecord]:
