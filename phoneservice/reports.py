@@ -53,7 +53,10 @@ class ReportService:
         self.sessions = sessions
         self.registry = registry
         self.clock = clock
-        self.thresholds = dict(thresholds or {})
+        # T per unit (SPEC §7): the registry's service_level_seconds, unless given here
+        configured = {u.id: u.service_level_seconds for u in registry.units.values()}
+        self.thresholds = {k: v for k, v in configured.items() if v is not None}
+        self.thresholds.update(thresholds or {})
 
     def parameters(self) -> ReportParameters:
         """The registry's settings that the figures depend on."""

@@ -657,3 +657,18 @@ def test_periods_split_in_local_calendar_units(by, first, last, expected) -> Non
 def test_bad_ranges_are_refused(first: str, last: str, by: str | None, message: str) -> None:
     with pytest.raises(ReportError, match=message):
         periods(date.fromisoformat(first), date.fromisoformat(last), by, TZ)
+
+
+def test_the_threshold_per_unit_comes_from_the_registry(shipped: Registry) -> None:
+    service = ReportService(
+        session_factory(create_engine_for("sqlite://")), shipped, Clock(REPORTED_AT)
+    )
+    thresholds = service.parameters().thresholds
+    assert thresholds == {"omstilling": 30}  # the others keep the default of 60 s
+    given = ReportService(
+        session_factory(create_engine_for("sqlite://")),
+        shipped,
+        Clock(REPORTED_AT),
+        thresholds={"jobcenter": 20},
+    )
+    assert given.parameters().thresholds == {"omstilling": 30, "jobcenter": 20}

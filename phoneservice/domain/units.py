@@ -31,6 +31,7 @@ class Unit:
     queues: tuple[str, ...] = ()
     dids: tuple[str, ...] = ()
     verified: date | None = None
+    service_level_seconds: int | None = None  # T of the service level; None: the default
 
     def matches(self, query: str) -> bool:
         """Whether a search word matches the id, the name or a tag (case-insensitive)."""

@@ -45,6 +45,7 @@ UNIT_KEYS = {
     "dids": False,
     "calendar": False,
     "verified": False,
+    "service_level_seconds": False,
     "hours": False,
     "season": False,
     "exception": False,
@@ -126,6 +127,7 @@ def _read_unit(
         queues=_owned(ck, table, "queues", path, unit_id, seen.queues),
         dids=_owned(ck, table, "dids", path, unit_id, seen.dids),
         verified=ck.get(table, "verified", path, date),
+        service_level_seconds=_threshold(ck, table, path),
     )
     check_verified(ck, (*path, "verified"), unit.verified)
     if len(ck.errors()) > before:
@@ -400,3 +402,12 @@ def _warn_no_hours(ck: Checker, path: Path, unit: Unit) -> None:
 def _q(text: str) -> str:
     """A name or value quoted the way TOML writes strings."""
     return format_value(text)
+
+
+def _threshold(ck: Checker, table: Table, path: Path) -> int | None:
+    """``service_level_seconds``: the unit's T for the service level (1 to 3600 s), or None."""
+    value = ck.get(table, "service_level_seconds", path, int)
+    if value is not None and not 1 <= value <= 3600:
+        ck.error((*path, "service_level_seconds"), value, "must be a whole number from 1 to 3600")
+        return None
+    return value
