@@ -10,18 +10,16 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify
-from sqlalchemy import Engine, text
+from sqlalchemy import text
 
 from phoneservice.monitoring import CACHE_SECONDS, MonitoringService, is_stale
 from phoneservice.settings import Settings
-from phoneservice.storage.engine import create_engine_for, session_factory
 from phoneservice.storage.pbx_state import PbxState
-from phoneservice.web import EXTENSION, SETTINGS
+from phoneservice.web import EXTENSION, SETTINGS, store
 
 blueprint = Blueprint("health", __name__)
 
 NO_STORE = {"Cache-Control": "no-store"}
-ENGINE = "phoneservice.health_engine"
 MONITORING = "phoneservice.monitoring"
 
 
@@ -116,20 +114,12 @@ def database_state() -> dict[str, Any]:
     if not settings.database_url:
         return {"configured": False, "ok": None}
     try:
-        with engine(settings.database_url).connect() as connection:
+        with store.engine().connect() as connection:
             connection.execute(text("SELECT 1"))
     except Exception as exc:  # any failure to connect means "not ready", never a 500
         current_app.logger.warning("readyz: database does not answer: %s", exc)
         return {"configured": True, "ok": False, "detail": type(exc).__name__}
     return {"configured": True, "ok": True}
-
-
-def engine(url: str) -> Engine:
-    """The app's one probe engine, made on the first readiness check and kept."""
-    found: Engine | None = current_app.extensions.get(ENGINE)
-    if found is None:
-        found = current_app.extensions[ENGINE] = create_engine_for(url)
-    return found
 
 
 def monitoring() -> MonitoringService:
@@ -141,7 +131,6 @@ def monitoring() -> MonitoringService:
             raise LookupError("no database is configured")
         clock = current_app.extensions[EXTENSION].clock
         seconds = current_app.config.get("METRICS_CACHE_SECONDS", CACHE_SECONDS)
-        sessions = session_factory(engine(settings.database_url))
-        found = MonitoringService(sessions, clock, seconds)
+        found = MonitoringService(store.sessions(), clock, seconds)
         current_app.extensions[MONITORING] = found
     return found

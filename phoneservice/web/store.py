@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Flask, current_app
+from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
@@ -34,6 +35,12 @@ def sessions() -> sessionmaker[Session]:
         found = session_factory(create_engine_for(settings.database()))
         current_app.extensions[SESSIONS] = found
     return found
+
+
+def engine() -> Engine:
+    """The engine under :func:`sessions`: the process's one pool (``/readyz`` probes it)."""
+    bound: Engine = sessions().kw["bind"]
+    return bound
 
 
 def accounts() -> AccountService:
