@@ -33,10 +33,17 @@ from datetime import date, datetime, timedelta
 from importlib import metadata
 from typing import Any, cast
 
-from phoneservice.domain.hours import status, statuses
-from phoneservice.domain.schedule import DatedHours, Day, Interval, Schedule, Season, WeekHours
-from phoneservice.domain.wallclock import MINUTES_PER_DAY
-from phoneservice.exports.osm import opening_hours
+from phoneservice.domain.hours.schedule import (
+    DatedHours,
+    Day,
+    Interval,
+    Schedule,
+    Season,
+    WeekHours,
+)
+from phoneservice.domain.hours.status import status, statuses
+from phoneservice.domain.hours.wallclock import MINUTES_PER_DAY
+from phoneservice.present.exports.osm import opening_hours
 from phoneservice.registry import Registry, load_registry
 
 AT = "2026-12-15T11:50"  # a Tuesday late morning: lines open, at lunch, closed

@@ -28,9 +28,9 @@ TRACE = ROOT / "tests" / "data" / "ami-traces" / "e-burst.ami"
 sys.path.insert(0, str(ROOT))
 
 from phoneservice.bootstrap import build_call_log  # noqa: E402
-from phoneservice.callservice import CallService  # noqa: E402
 from phoneservice.pbx.protocol import parse_banner, parse_dicts  # noqa: E402
 from phoneservice.registry import parse_registry  # noqa: E402
+from phoneservice.services.calls import CallService  # noqa: E402
 from phoneservice.storage.engine import create_engine_for, session_factory  # noqa: E402
 from phoneservice.storage.migrate import upgrade  # noqa: E402
 from tests.test_ingest import LAB_REGISTRY  # noqa: E402

@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Engine, make_url, text  # noqa: E402
 
-from phoneservice.domain.reports import ReportRequest, offset_changes, periods  # noqa: E402
+from phoneservice.domain.reports.figures import ReportRequest, offset_changes, periods  # noqa: E402
 from phoneservice.registry import Registry, load_registry  # noqa: E402
-from phoneservice.reports import ReportService  # noqa: E402
+from phoneservice.services.reports import ReportService  # noqa: E402
 from phoneservice.storage.engine import create_engine_for, session_factory  # noqa: E402
 from phoneservice.storage.migrate import upgrade  # noqa: E402
 from phoneservice.storage.reports import ReportRepository  # noqa: E402

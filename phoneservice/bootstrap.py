@@ -6,12 +6,12 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 
-from phoneservice.calllog import CallLog, QueueLogReader, Store
-from phoneservice.domain.calls import CallTracker
-from phoneservice.domain.hours import Override, status
-from phoneservice.domain.queuelog import QueueLogCalls, QueueLogEntry, parse_queue_log
+from phoneservice.domain.calls.queuelog import QueueLogCalls, QueueLogEntry, parse_queue_log
+from phoneservice.domain.calls.tracker import CallTracker
+from phoneservice.domain.hours.status import Override, status
 from phoneservice.registry import Registry
 from phoneservice.registry.holder import RegistryHolder, current
+from phoneservice.services.calllog import CallLog, QueueLogReader, Store
 
 Overrides = Callable[[], Sequence[Override]]
 # A holder: units and hours are looked up in the registry in use at each call, so a hot

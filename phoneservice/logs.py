@@ -41,7 +41,7 @@ class Redactor:
 
 
 class TextFormatter(logging.Formatter):
-    """``2026-05-13 14:00:00,123 INFO phoneservice.worker: message``, secrets masked."""
+    """``2026-05-13 14:00:00,123 INFO phoneservice.worker.follower: message``, secrets masked."""
 
     def __init__(self, redact: Redactor) -> None:
         super().__init__(TEXT_FORMAT)

@@ -9,8 +9,8 @@ from datetime import datetime
 from flask import Flask
 from flask.testing import FlaskClient
 
-from phoneservice.accounts import AccountService, User
 from phoneservice.registry import Registry
+from phoneservice.services.accounts import AccountService, User
 from phoneservice.settings import Settings
 from phoneservice.storage.engine import create_engine_for, session_factory
 from phoneservice.web import create_app

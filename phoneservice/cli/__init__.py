@@ -11,8 +11,6 @@ import os
 import sys
 from collections.abc import Sequence
 
-from phoneservice.accounts import AccountError
-from phoneservice.callbacks import CallbackNotFound
 from phoneservice.cli import callbacks, calls, demo, hours, processes, report, users, web
 from phoneservice.cli.common import (
     EXIT_FAILURE,
@@ -22,10 +20,12 @@ from phoneservice.cli.common import (
     Parser,
     UsageError,
 )
-from phoneservice.domain.callbacks import CallbackError
-from phoneservice.ingest import IngestError
+from phoneservice.domain.callbacks.rules import CallbackError
 from phoneservice.registry import ConfigError, UnknownUnitError
-from phoneservice.services import system_clock
+from phoneservice.services.accounts import AccountError
+from phoneservice.services.callbacks import CallbackNotFound
+from phoneservice.services.clock import system_clock
+from phoneservice.services.ingest import IngestError
 from phoneservice.settings import Settings, SettingsError
 
 __all__ = ["build_parser", "main"]

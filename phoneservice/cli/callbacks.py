@@ -7,12 +7,12 @@ import os
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from phoneservice.callbacks import CallbackService, PurgeReport
 from phoneservice.cli.calls import database_sessions
 from phoneservice.cli.common import Clock, common_options, emit, load
-from phoneservice.domain.callbacks import STATES
+from phoneservice.domain.callbacks.rules import STATES
+from phoneservice.present.shapes import callback_shape, local_iso
+from phoneservice.services.callbacks import CallbackService, PurgeReport
 from phoneservice.settings import Settings
-from phoneservice.shapes import callback_shape, local_iso
 
 
 def register(commands: Any) -> None:

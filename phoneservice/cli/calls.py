@@ -11,14 +11,14 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from phoneservice.bootstrap import build_call_log, queue_log_file
-from phoneservice.callbacks import CallbackService
-from phoneservice.callservice import CallService
 from phoneservice.cli.common import EXIT_OK, Clock, common_options, day, emit, load
-from phoneservice.ingest import ingest, split_inputs
+from phoneservice.present.shapes import call_shape
 from phoneservice.registry import Registry
-from phoneservice.services import system_clock
+from phoneservice.services.callbacks import CallbackService
+from phoneservice.services.calls import CallService
+from phoneservice.services.clock import system_clock
+from phoneservice.services.ingest import ingest, split_inputs
 from phoneservice.settings import Settings
-from phoneservice.shapes import call_shape
 from phoneservice.storage.engine import create_engine_for, session_factory
 from phoneservice.storage.migrate import upgrade
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from phoneservice.domain.localtime import parse_day, parse_instant
 from phoneservice.registry import Registry, load_registry
-from phoneservice.services import HoursService
+from phoneservice.services.hours import HoursService
 from phoneservice.settings import Settings
 
 EXIT_OK, EXIT_FAILURE, EXIT_INVALID = 0, 1, 2

@@ -1,9 +1,9 @@
 """``phoneservice demo``: ``run`` plus a simulated PBX on loopback (SPEC §2).
 
-The simulator (:class:`phoneservice.pbx.simulator.AmiSimulator`) speaks real AMI with a
+The simulator (:class:`phoneservice.demo.simulator.AmiSimulator`) speaks real AMI with a
 login of its own and replays a recording (``e-burst``: 30 calls, 13 of them abandoned)
 re-timed to now, again every ``--every`` seconds with fresh ids
-(:mod:`phoneservice.pbx.retime`). The worker of ``run`` follows it as PBX ``demo``, so
+(:mod:`phoneservice.demo.retime`). The worker of ``run`` follows it as PBX ``demo``, so
 calls, missed calls and callbacks appear within a minute.
 """
 
@@ -18,11 +18,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from phoneservice.accounts import AccountService
 from phoneservice.cli.common import Clock, UsageError, common_options
 from phoneservice.cli.web import _http_options, cmd_run
-from phoneservice.pbx.retime import retime, retime_to, span
-from phoneservice.pbx.simulator import AmiSimulator, Script
+from phoneservice.demo.retime import retime, retime_to, span
+from phoneservice.demo.simulator import AmiSimulator, Script
+from phoneservice.services.accounts import AccountService
 from phoneservice.settings import Settings
 from phoneservice.storage.engine import create_engine_for, session_factory
 from phoneservice.storage.migrate import upgrade
@@ -31,7 +31,7 @@ DEMO_USER = "demo"  # the simulated PBX's AMI login
 DEMO_ACCOUNT = "demo"  # the web sign-in the demo prints
 DEFAULT_EVERY = 90.0  # seconds between the starts of two rounds of the recording
 # Shipped in the package (gzip), so an installed wheel runs the demo too.
-DEFAULT_RECORDING = Path(__file__).resolve().parents[1] / "pbx" / "recordings" / "e-burst.ami.gz"
+DEFAULT_RECORDING = Path(__file__).resolve().parents[1] / "demo" / "recordings" / "e-burst.ami.gz"
 
 
 def register(commands: Any) -> None:

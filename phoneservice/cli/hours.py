@@ -8,7 +8,6 @@ import sys
 from datetime import datetime
 from typing import Any
 
-from phoneservice import exports, wording
 from phoneservice.cli.common import (
     EXIT_OK,
     Clock,
@@ -20,11 +19,12 @@ from phoneservice.cli.common import (
     instant,
 )
 from phoneservice.domain.localtime import iso
+from phoneservice.present import exports, wording
+from phoneservice.present.shapes import day_shape, deadline_shape, interval_text, status_shape
 from phoneservice.registry import ConfigError, Problem
 from phoneservice.registry.problems import format_path
-from phoneservice.services import UnitStatus
+from phoneservice.services.hours import UnitStatus
 from phoneservice.settings import Settings
-from phoneservice.shapes import day_shape, deadline_shape, interval_text, status_shape
 
 
 def register(commands: Any) -> None:

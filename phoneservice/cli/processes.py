@@ -14,35 +14,35 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from phoneservice import logs
-from phoneservice.amistate import AmiStateReporter
 from phoneservice.bootstrap import build_call_log, queue_log_file, restart_settings
-from phoneservice.callbacks import CallbackService
-from phoneservice.callservice import CallService
 from phoneservice.cli.common import EXIT_FAILURE, EXIT_OK, Clock, UsageError, common_options
 from phoneservice.cli.reload import hot_reload, live_registry
-from phoneservice.domain.hours import statuses
-from phoneservice.jobs.leader import LeaderError, LeaderLock, watch
-from phoneservice.jobs.scheduler import JobScheduler, build_scheduler
-from phoneservice.jobs.tasks import RECONCILE, UNIT_STATE, Action, Tasks
-from phoneservice.jobs.triggers import OverrideSource, no_overrides
-from phoneservice.monitoring import PbxStateService
-from phoneservice.overrides import OverrideCache, OverrideService
+from phoneservice.domain.hours.status import statuses
 from phoneservice.pbx.client import AmiClient, AmiTarget, parse_targets
 from phoneservice.registry import Registry
 from phoneservice.registry.holder import RegistryHolder, current
-from phoneservice.services import system_clock
+from phoneservice.services.callbacks import CallbackService
+from phoneservice.services.calls import CallService
+from phoneservice.services.clock import system_clock
+from phoneservice.services.monitoring import PbxStateService
+from phoneservice.services.overrides import OverrideCache, OverrideService
 from phoneservice.settings import Settings
 from phoneservice.storage.engine import create_engine_for, session_factory
+from phoneservice.storage.leader import LeaderError, LeaderLock, watch
 from phoneservice.storage.migrate import upgrade
-from phoneservice.worker import (
+from phoneservice.worker.amistate import AmiStateReporter
+from phoneservice.worker.follower import (
     OriginateOutbox,
     PbxFollower,
     follow_all,
     stop_on_signals,
     watch_overrides,
 )
+from phoneservice.worker.jobs.scheduler import JobScheduler, build_scheduler
+from phoneservice.worker.jobs.tasks import RECONCILE, UNIT_STATE, Action, Tasks
+from phoneservice.worker.jobs.triggers import OverrideSource, no_overrides
 
-_log = logging.getLogger("phoneservice.worker")
+_log = logging.getLogger("phoneservice.worker.follower")
 STANDBY_POLL = 1.0  # seconds between a standby's attempts to take the lock
 LOCK_CHECK_EVERY = 2.0  # seconds between the active worker's checks that it still holds it
 LOCK_CHECK_DEADLINE = 10.0  # a check that hangs this long counts as a lost lock

@@ -15,8 +15,8 @@ from typing import Any
 from phoneservice.cli.calls import database_sessions
 from phoneservice.cli.common import EXIT_OK, Clock, UsageError, common_options, day, emit, load
 from phoneservice.domain.localtime import iso
-from phoneservice.domain.report_definitions import FIGURES, GENERAL, values
-from phoneservice.domain.reports import (
+from phoneservice.domain.reports.definitions import FIGURES, GENERAL, values
+from phoneservice.domain.reports.figures import (
     GROUPINGS,
     Report,
     ReportError,
@@ -24,7 +24,13 @@ from phoneservice.domain.reports import (
     Section,
     UnitFigures,
 )
-from phoneservice.reports import TABLES, ReportService, csv_table, report_shape, week_grid
+from phoneservice.services.reports import (
+    TABLES,
+    ReportService,
+    csv_table,
+    report_shape,
+    week_grid,
+)
 from phoneservice.settings import Settings
 
 WEEKDAYS = ("man", "tir", "ons", "tor", "fre", "lør", "søn")

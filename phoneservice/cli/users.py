@@ -11,9 +11,9 @@ import getpass
 import sys
 from typing import Any
 
-from phoneservice.accounts import AccountService, User
 from phoneservice.cli.calls import database_sessions
 from phoneservice.cli.common import Clock, UsageError, common_options, emit, load
+from phoneservice.services.accounts import AccountService, User
 from phoneservice.settings import Settings
 from phoneservice.storage.models import ROLES
 

@@ -24,8 +24,8 @@ from typing import Any
 from phoneservice.cli.common import EXIT_FAILURE, EXIT_OK, Clock, UsageError, common_options
 from phoneservice.cli.processes import Source, _serve, _targets, configure_logging
 from phoneservice.cli.reload import hot_reload, live_registry
-from phoneservice.jobs.leader import LeaderError, LeaderLock
 from phoneservice.settings import Settings
+from phoneservice.storage.leader import LeaderError, LeaderLock
 from phoneservice.storage.migrate import upgrade
 from phoneservice.web import create_app
 from phoneservice.web.server import Stopped, bind, stop_on_signals

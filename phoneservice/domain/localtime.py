@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from phoneservice.domain.wallclock import from_epoch, wall_epoch
+from phoneservice.domain.hours.wallclock import from_epoch, wall_epoch
 
 
 def localize(value: datetime, tz: ZoneInfo) -> datetime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from phoneservice.domain.schedule import Schedule
+from phoneservice.domain.hours.schedule import Schedule
 
 CENTRE = "centre"
 AUTHORITY = "authority"

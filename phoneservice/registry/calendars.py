@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from phoneservice.domain.calendar import (
+from phoneservice.domain.hours.calendar import (
     MUNICIPAL,
     NATIONAL,
     NONE,

@@ -9,8 +9,8 @@ import json
 import re
 from datetime import date
 
-from phoneservice.domain.calendar import MonthDay
-from phoneservice.domain.schedule import Interval
+from phoneservice.domain.hours.calendar import MonthDay
+from phoneservice.domain.hours.schedule import Interval
 
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _TIME = re.compile(r"(\d{2}):(\d{2})", re.ASCII)

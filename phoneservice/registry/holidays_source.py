@@ -7,7 +7,7 @@ from datetime import date
 
 import holidays
 
-from phoneservice.domain.calendar import HolidayLookup, MonthDay
+from phoneservice.domain.hours.calendar import HolidayLookup, MonthDay
 
 _REFERENCE_YEARS = range(2024, 2028)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
-from phoneservice.domain.calendar import Calendar
+from phoneservice.domain.hours.calendar import Calendar
 from phoneservice.domain.units import Unit
 from phoneservice.registry.problems import Problem
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from phoneservice.domain.calendar import MUNICIPAL, NATIONAL, Calendar, MonthDay
-from phoneservice.domain.schedule import (
+from phoneservice.domain.hours.calendar import MUNICIPAL, NATIONAL, Calendar, MonthDay
+from phoneservice.domain.hours.schedule import (
     CLOSED_WEEK,
     DatedHours,
     Day,

@@ -16,8 +16,15 @@ from sqlalchemy import ColumnElement, Select, case, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from phoneservice.domain.callbacks import IN_FLIGHT, LOST, OPEN, REQUESTED, Attempt, Callback
-from phoneservice.domain.callrecords import ANSWERED, CLOSED
+from phoneservice.domain.callbacks.rules import (
+    IN_FLIGHT,
+    LOST,
+    OPEN,
+    REQUESTED,
+    Attempt,
+    Callback,
+)
+from phoneservice.domain.calls.records import ANSWERED, CLOSED
 from phoneservice.storage.callbacks import (
     ATTEMPTS,
     CALLBACKS,

@@ -13,7 +13,7 @@ from typing import Any, cast
 from sqlalchemy import ColumnElement, RowMapping, Table, and_, inspect, or_, select, update
 from sqlalchemy.orm import Session
 
-from phoneservice.domain.callbacks import OPEN, Attempt, Callback
+from phoneservice.domain.callbacks.rules import OPEN, Attempt, Callback
 from phoneservice.storage.models import AttemptRow, CallbackCallRow, CallbackRow, CallRow
 from phoneservice.storage.types import to_utc
 

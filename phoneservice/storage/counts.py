@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
-from phoneservice.domain.callbacks import OPEN
+from phoneservice.domain.callbacks.rules import OPEN
 from phoneservice.storage.callbacks import CALLBACKS, CALLS
 from phoneservice.storage.types import to_utc
 

@@ -18,8 +18,8 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from phoneservice.domain.callbacks import ATTEMPT_OUTCOMES
-from phoneservice.domain.callrecords import OUTCOMES
+from phoneservice.domain.callbacks.rules import ATTEMPT_OUTCOMES
+from phoneservice.domain.calls.records import OUTCOMES
 from phoneservice.storage.types import UTCDateTime
 
 # SPEC §5.1. The migration spells these lists out; the contract tests store every value.

@@ -42,9 +42,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from phoneservice.domain.callbacks import CANCELLED, DONE, OPEN, UNREACHABLE
-from phoneservice.domain.callrecords import ANSWERED
-from phoneservice.domain.reports import (
+from phoneservice.domain.callbacks.rules import CANCELLED, DONE, OPEN, UNREACHABLE
+from phoneservice.domain.calls.records import ANSWERED
+from phoneservice.domain.reports.figures import (
     ALL_UNITS,
     CALLBACK_STATUSES,
     EPOCH_HOUR_OF_WEEK,
@@ -57,7 +57,7 @@ from phoneservice.domain.reports import (
     WithheldCell,
     percentile,
 )
-from phoneservice.domain.rollup import unit_of, wait_of
+from phoneservice.domain.reports.rollup import unit_of, wait_of
 from phoneservice.storage.callbacks import ATTEMPTS, CALLBACKS, CALLS
 from phoneservice.storage.rollup import DAY_CELLS, HOUR_CELLS
 from phoneservice.storage.types import to_utc

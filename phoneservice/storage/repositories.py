@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from phoneservice.domain.callrecords import CallRecord, Segment
+from phoneservice.domain.calls.records import CallRecord, Segment
 from phoneservice.storage.bulk import from_arrays
 from phoneservice.storage.models import CallRow, SegmentRow, WatermarkRow
 from phoneservice.storage.rollup import DEFAULT_TIMEZONE, RollupRepository

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Table, delete, inspect, select, text
 from sqlalchemy.orm import Session
 
-from phoneservice.domain.rollup import CallFacts, DayKey, HourKey, rolled_up
+from phoneservice.domain.reports.rollup import CallFacts, DayKey, HourKey, rolled_up
 from phoneservice.storage.bulk import dialect_insert, from_arrays
 from phoneservice.storage.models import (
     DAY_KEY,

@@ -9,10 +9,11 @@ from datetime import timedelta
 from flask import Flask, Response, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from phoneservice.domain.hours import Override
+from phoneservice.domain.hours.status import Override
 from phoneservice.registry import Registry
 from phoneservice.registry.holder import RegistryHolder
-from phoneservice.services import Clock, HoursService, system_clock
+from phoneservice.services.clock import Clock, system_clock
+from phoneservice.services.hours import HoursService
 from phoneservice.settings import Settings
 
 EXTENSION = "phoneservice"
@@ -74,7 +75,11 @@ def _configure_sessions(app: Flask, settings: Settings) -> None:
 
 def _register(app: Flask) -> None:
     """Blueprints, the error mapping and the security headers."""
-    from phoneservice.web import api, auth, board, errors, health, i18n, metrics, reports
+    from phoneservice.web import auth, errors, i18n
+    from phoneservice.web.board import api
+    from phoneservice.web.board import pages as board
+    from phoneservice.web.ops import health, metrics
+    from phoneservice.web.reports import pages as reports
 
     i18n.init(app)
     auth.init(app)
@@ -91,7 +96,8 @@ def _register(app: Flask) -> None:
 
 def register_staff_pages(app: Flask) -> None:
     """The callback queue and the authenticated API for calls and callbacks."""
-    from phoneservice.web import api_staff, callbacks
+    from phoneservice.web.callbacks import api as api_staff
+    from phoneservice.web.callbacks import pages as callbacks
 
     app.register_blueprint(callbacks.blueprint)
     app.register_blueprint(api_staff.blueprint)
@@ -99,7 +105,8 @@ def register_staff_pages(app: Flask) -> None:
 
 def register_admin(app: Flask) -> None:
     """``/admin`` (overrides, users, tokens, audit) and ``/api/v1/overrides``."""
-    from phoneservice.web import admin, api_overrides
+    from phoneservice.web.admin import api as api_overrides
+    from phoneservice.web.admin import pages as admin
 
     app.register_blueprint(admin.blueprint)
     app.register_blueprint(api_overrides.blueprint)

@@ -11,8 +11,8 @@ from collections.abc import Collection, Iterable
 
 from flask import request
 
-from phoneservice.callbacks import CallbackNotFound, CallbackView
-from phoneservice.domain.callbacks import ATTEMPT_OUTCOMES, NOTE_LIMIT
+from phoneservice.domain.callbacks.rules import ATTEMPT_OUTCOMES, NOTE_LIMIT
+from phoneservice.services.callbacks import CallbackNotFound, CallbackView
 from phoneservice.web import store
 from phoneservice.web.auth import principal
 from phoneservice.web.errors import BadParameter

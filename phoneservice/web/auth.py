@@ -30,7 +30,7 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from phoneservice.accounts import LoginThrottled, Token, User
+from phoneservice.services.accounts import LoginThrottled, Token, User
 from phoneservice.web import store
 from phoneservice.web.errors import problem
 

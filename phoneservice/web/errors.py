@@ -7,14 +7,14 @@ import logging
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from phoneservice.callbacks import CallbackNotFound, UnitClosed
-from phoneservice.domain.callbacks import (
+from phoneservice.domain.callbacks.rules import (
     CallbackError,
     CallInFlight,
     ClaimConflict,
     InvalidTransition,
 )
 from phoneservice.registry import UnknownUnitError
+from phoneservice.services.callbacks import CallbackNotFound, UnitClosed
 from phoneservice.web.i18n import words
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from flask import Flask, Response, g, request
 from flask_babel import Babel, get_locale
 
-from phoneservice import wording
+from phoneservice.present import wording
 
 LANGUAGES = ("da", "en")
 DEFAULT = "da"

@@ -14,11 +14,11 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
-from phoneservice.accounts import AccountService
-from phoneservice.callbacks import CallbackService
-from phoneservice.callservice import CallService
-from phoneservice.domain.hours import Override
-from phoneservice.overrides import OverrideCache, OverrideService
+from phoneservice.domain.hours.status import Override
+from phoneservice.services.accounts import AccountService
+from phoneservice.services.callbacks import CallbackService
+from phoneservice.services.calls import CallService
+from phoneservice.services.overrides import OverrideCache, OverrideService
 from phoneservice.settings import Settings
 from phoneservice.storage.engine import DATABASE_FILE, create_engine_for, session_factory
 from phoneservice.web import EXTENSION, SETTINGS

@@ -1,0 +1,1 @@
+"""The simulated PBX of ``phoneservice demo``: recorded AMI sessions served on loopback."""

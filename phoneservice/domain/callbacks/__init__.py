@@ -1,0 +1,1 @@
+"""Callbacks: the task rules and placing a call through the PBX."""

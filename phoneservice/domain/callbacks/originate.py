@@ -1,0 +1,148 @@
+"""Placing a callback call through the PBX: the Originate action, and what became of it.
+
+The agent's own device rings first; when the agent answers, the dialplan dials the
+citizen. The ``OriginateResponse`` tells whether the agent answered; the citizen's
+``DialEnd`` (on the same Linkedid, which is the originated channel's Uniqueid) tells
+whether the citizen did. Every attempt has a fixed ``ChannelId``, so an attempt can
+never ring a citizen twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from phoneservice.domain.calls.amifields import event_instant
+from phoneservice.domain.errors import DomainError
+
+Event = Mapping[str, str]
+
+REACHED = "reached"
+NO_ANSWER = "no_answer"
+BUSY = "busy"
+AGENT_NO_ANSWER = "agent_no_answer"
+FAILED = "failed"
+# DialEnd.DialStatus of the citizen's leg → the attempt's outcome
+_DIAL_STATUS = {
+    "ANSWER": REACHED,
+    "NOANSWER": NO_ANSWER,
+    "BUSY": BUSY,
+    "CONGESTION": FAILED,
+    "CHANUNAVAIL": FAILED,
+    "CANCEL": NO_ANSWER,
+}
+_ORIGINATE_FAILURE = {"3": AGENT_NO_ANSWER, "5": AGENT_NO_ANSWER, "8": FAILED, "1": FAILED}
+
+
+@dataclass(frozen=True, slots=True)
+class OriginateRequest:
+    """One attempt to call a citizen back, from an agent's device."""
+
+    channel_id: str
+    agent_device: str
+    citizen_number: str
+    context: str = "callback"
+    caller_id: str = ""
+    timeout_s: int = 15
+    variables: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.channel_id or not self.agent_device or not self.citizen_number:
+            raise DomainError("an originate needs a channel id, an agent device and a number")
+
+    def fields(self) -> list[tuple[str, str]]:
+        """The AMI Originate headers: agent device first, then the citizen, asynchronously."""
+        pairs = [
+            ("Channel", self.agent_device),
+            ("Context", self.context),
+            ("Exten", self.citizen_number),
+            ("Priority", "1"),
+            ("CallerID", self.caller_id or f"Tilbagekald <{self.citizen_number}>"),
+            ("Timeout", str(self.timeout_s * 1000)),
+            ("Async", "true"),
+            ("ChannelId", self.channel_id),
+            ("OtherChannelId", f"{self.channel_id}-2"),
+        ]
+        return pairs + [("Variable", f"{k}={v}") for k, v in self.variables.items()]
+
+
+@dataclass(frozen=True, slots=True)
+class OriginateResult:
+    """What became of one attempt."""
+
+    action_id: str
+    channel_id: str | None
+    outcome: str
+    uniqueid: str | None
+    at: datetime | None
+
+
+@dataclass
+class _Pending:
+    """An attempt on its way: its ids, and the originated channel once known."""
+
+    action_id: str
+    channel_id: str | None
+    uniqueid: str | None = None
+
+
+class OriginateWatch:
+    """Follows our own originates through the event stream; other clients' are ignored."""
+
+    def __init__(self) -> None:
+        self._by_action: dict[str, _Pending] = {}
+        self._by_uniqueid: dict[str, _Pending] = {}
+
+    def expect(self, action_id: str, channel_id: str | None = None) -> None:
+        """Watch for the answers to an Originate sent with ``action_id``."""
+        self._by_action[action_id] = _Pending(action_id, channel_id)
+
+    def pending(self) -> int:
+        """How many attempts have no outcome yet."""
+        return len(self._by_action) + len(self._by_uniqueid)
+
+    def feed(self, event: Event) -> OriginateResult | None:
+        """One event; the result of an attempt when this event decided it."""
+        name = event.get("Event")
+        if name == "OriginateResponse":
+            return self._on_response(event)
+        if name == "DialEnd":
+            return self._on_dial_end(event)
+        if name == "Hangup":
+            return self._on_hangup(event)
+        return None
+
+    def _on_response(self, event: Event) -> OriginateResult | None:
+        """Success: the agent answered, the citizen is being dialled. Failure: decided."""
+        pending = self._by_action.pop(event.get("ActionID", ""), None)
+        if pending is None:
+            return None  # another client's originate
+        if event.get("Response") != "Success":
+            outcome = _ORIGINATE_FAILURE.get(event.get("Reason", ""), FAILED)
+            return _result(pending, outcome, event)
+        pending.uniqueid = event.get("Uniqueid") or pending.channel_id
+        if pending.uniqueid:
+            self._by_uniqueid[pending.uniqueid] = pending
+        return None
+
+    def _on_dial_end(self, event: Event) -> OriginateResult | None:
+        """The citizen's leg ended ringing: answered, no answer, busy..."""
+        if not event.get("Channel"):
+            return None  # the originate dialling the agent's own device
+        pending = self._by_uniqueid.pop(event.get("Linkedid", ""), None)
+        if pending is None:
+            return None
+        return _result(pending, _DIAL_STATUS.get(event.get("DialStatus", ""), FAILED), event)
+
+    def _on_hangup(self, event: Event) -> OriginateResult | None:
+        """The agent's leg hung up before the citizen was dialled at all."""
+        pending = self._by_uniqueid.pop(event.get("Uniqueid", ""), None)
+        return None if pending is None else _result(pending, NO_ANSWER, event)
+
+
+def _result(pending: _Pending, outcome: str, event: Event) -> OriginateResult:
+    """An attempt's result at the event that decided it."""
+    return OriginateResult(
+        pending.action_id, pending.channel_id, outcome, pending.uniqueid, event_instant(event)
+    )

@@ -1,0 +1,1 @@
+"""Calls: AMI fields, the tracker, call records and the queue_log witness."""

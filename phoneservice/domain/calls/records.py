@@ -1,0 +1,237 @@
+"""Finished call records, the state of a call in flight, and the pure helpers that fill them.
+
+The tracker in :mod:`phoneservice.domain.calls.tracker` keeps one :class:`CallState` per call in
+flight; when the call ends, :class:`CallClassifier` turns it into a :class:`CallRecord`
+(SPEC §5.1) with the registry's answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from phoneservice.domain.calls.amifields import (
+    display_name,
+    e164,
+    pbx_says_open,
+    whole_seconds,
+)
+
+ANSWERED = "answered"
+ABANDONED = "abandoned"
+TIMEOUT = "timeout"
+CLOSED = "closed"
+UNANSWERED = "unanswered"
+UNKNOWN = "unknown"
+OUTCOMES = (ANSWERED, ABANDONED, TIMEOUT, CLOSED, UNANSWERED, UNKNOWN)
+
+# States of a queue visit that are not outcomes yet.
+QUEUED = "queued"  # in the queue
+LEFT = "left"  # QueueCallerLeave seen; an AgentConnect may still follow it
+
+SOURCE_AMI = "ami"
+
+
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """One visit of a call to one queue (a transferred call has several)."""
+
+    queue: str
+    unit: str | None
+    joined_at: datetime
+    left_at: datetime | None
+    outcome: str
+    wait_s: int | None
+    ring_attempts: int
+    ring_no_answers: int
+    agent: str | None
+    talk_s: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One finished citizen call, as SPEC §5.1 logs it."""
+
+    pbx: str
+    uniqueid: str
+    linkedid: str
+    unit: str | None
+    queue: str | None
+    caller_number: str | None
+    caller_name: str | None
+    arrived_at: datetime
+    during_hours: bool
+    pbx_hours: str | None
+    hours_disagree: bool
+    outcome: str
+    short_abandon: bool
+    wait_s: int | None
+    ring_attempts: int
+    talk_s: int | None
+    agent: str | None
+    ended_at: datetime
+    segments: tuple[Segment, ...]
+    source: str = SOURCE_AMI
+
+
+@dataclass(frozen=True, slots=True)
+class InFlightCall:
+    """A call that has not finished yet, as the tracker sees it now."""
+
+    uniqueid: str
+    linkedid: str
+    arrived_at: datetime
+    queue: str | None
+
+
+@dataclass(slots=True)
+class SegmentState:
+    """A queue visit being observed; mutable until the call ends."""
+
+    queue: str
+    joined_at: datetime
+    state: str = QUEUED
+    left_at: datetime | None = None
+    wait_s: int | None = None
+    ring_attempts: int = 0
+    ring_no_answers: int = 0
+    agent: str | None = None
+    talk_s: int | None = None
+    completed: bool = False
+
+    def outcome(self, end_seen: bool) -> str:
+        """The visit's outcome: leaving without agent or abandon is the queue giving up."""
+        if self.state == LEFT:
+            return TIMEOUT if end_seen else UNKNOWN
+        return UNKNOWN if self.state == QUEUED else self.state
+
+    def freeze(self, unit: str | None, end_seen: bool) -> Segment:
+        """The finished visit."""
+        outcome = self.outcome(end_seen)
+        wait = self.wait_s
+        if wait is None and outcome == TIMEOUT and self.left_at is not None:
+            wait = whole_seconds(self.left_at, self.joined_at)
+        return Segment(
+            queue=self.queue,
+            unit=unit,
+            joined_at=self.joined_at,
+            left_at=self.left_at,
+            outcome=outcome,
+            wait_s=wait,
+            ring_attempts=self.ring_attempts,
+            ring_no_answers=self.ring_no_answers,
+            agent=self.agent,
+            talk_s=self.talk_s,
+        )
+
+
+@dataclass(slots=True)
+class CallState:
+    """A citizen call in flight: its inbound channel and what has been seen of it."""
+
+    uniqueid: str
+    linkedid: str
+    arrived_at: datetime
+    did: str | None = None
+    caller_number: str | None = None
+    caller_name: str | None = None
+    pbx_hours: str | None = None
+    segments: list[SegmentState] = field(default_factory=list)
+    channels: set[str] = field(default_factory=set)
+    hungup_at: datetime | None = None
+
+    def visit(self, queue: str) -> SegmentState | None:
+        """The latest visit to ``queue`` (any queue when the event names none)."""
+        for segment in reversed(self.segments):
+            if not queue or segment.queue == queue:
+                return segment
+        return None
+
+    def awaiting_complete(self) -> bool:
+        """Whether an agent is connected and AgentComplete (the talk time) is still due."""
+        return bool(self.segments) and (
+            self.segments[-1].state == ANSWERED and not self.segments[-1].completed
+        )
+
+    def snapshot(self) -> InFlightCall:
+        """What the outside may see of the call while it is in flight."""
+        queue = self.segments[-1].queue if self.segments else None
+        return InFlightCall(self.uniqueid, self.linkedid, self.arrived_at, queue)
+
+    def remember_caller(self, event: Mapping[str, str]) -> None:
+        """Take the caller's number and name from an event of the inbound channel."""
+        if "Prohibited" in event.get("CID-CallingPres", ""):
+            self.caller_number = self.caller_name = None
+            return
+        self.caller_number = e164(event.get("CallerIDNum")) or self.caller_number
+        self.caller_name = display_name(event.get("CallerIDName")) or self.caller_name
+
+
+@dataclass(frozen=True, slots=True)
+class CallClassifier:
+    """Decides unit, phone hours and outcome of a finished call from the registry's answers."""
+
+    pbx: str
+    unit_for_queue: Callable[[str], str | None]
+    unit_for_did: Callable[[str], str | None]
+    is_open: Callable[[str, datetime], bool]
+    short_abandon_seconds: int
+
+    def unit_of(self, call: CallState, queue: str) -> str | None:
+        """The unit by queue name, else by the DID the call came in on."""
+        by_queue = self.unit_for_queue(queue) if queue else None
+        return by_queue or (self.unit_for_did(call.did) if call.did else None)
+
+    def record(self, call: CallState, ended_at: datetime, *, end_seen: bool) -> CallRecord:
+        """The finished call: unit of its first visit, outcome of its last, hours at arrival."""
+        segments = tuple(s.freeze(self.unit_of(call, s.queue), end_seen) for s in call.segments)
+        unit = segments[0].unit if segments else self.unit_of(call, "")
+        during = unit is not None and self.is_open(unit, call.arrived_at)
+        says_open = pbx_says_open(call.pbx_hours)
+        registry_closed = unit is not None and not during
+        outcome = _outcome(segments, registry_closed, says_open is False, end_seen=end_seen)
+        wait = known_sum(segment.wait_s for segment in segments)
+        short = outcome == ABANDONED and wait is not None and wait < self.short_abandon_seconds
+        return CallRecord(
+            pbx=self.pbx,
+            uniqueid=call.uniqueid,
+            linkedid=call.linkedid,
+            unit=unit,
+            queue=segments[0].queue if segments else None,
+            caller_number=call.caller_number,
+            caller_name=call.caller_name,
+            arrived_at=call.arrived_at,
+            during_hours=during,
+            pbx_hours=call.pbx_hours,
+            hours_disagree=unit is not None and says_open is not None and says_open != during,
+            outcome=outcome,
+            short_abandon=short,
+            wait_s=wait,
+            ring_attempts=sum(segment.ring_attempts for segment in segments),
+            talk_s=known_sum(segment.talk_s for segment in segments),
+            agent=next((s.agent for s in reversed(segments) if s.agent), None),
+            ended_at=ended_at,
+            segments=segments,
+        )
+
+
+def _outcome(
+    segments: tuple[Segment, ...], registry_closed: bool, pbx_closed: bool, *, end_seen: bool
+) -> str:
+    """The call's outcome: its last visit's, unless it never reached an agent while closed."""
+    last = segments[-1].outcome if segments else None
+    if last in (ANSWERED, UNKNOWN):
+        return last
+    reached_agent = any(segment.outcome == ANSWERED for segment in segments)
+    if not reached_agent and (registry_closed or (last is None and pbx_closed)):
+        return CLOSED
+    if last is None:
+        return UNANSWERED if end_seen else UNKNOWN
+    return last
+
+
+def known_sum(values: Iterable[int | None]) -> int | None:
+    """The sum of the known values, or None when none is known."""
+    known = [value for value in values if value is not None]
+    return sum(known) if known else None

@@ -1,0 +1,1 @@
+"""Phone hours: calendar, schedule, timeline, status, working days and deadlines."""

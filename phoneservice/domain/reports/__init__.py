@@ -1,0 +1,1 @@
+"""Reports: periods and figures, their definitions, and the daily roll-up."""

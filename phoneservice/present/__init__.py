@@ -1,0 +1,1 @@
+"""What people and machines read: JSON shapes, Danish wording, report tables and exports."""

@@ -1,0 +1,1 @@
+"""Use cases: each public method owns one transaction and reads the injected clock."""

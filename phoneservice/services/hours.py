@@ -1,0 +1,91 @@
+"""Use cases: the questions the CLI, the web and the worker ask, with the clock injected."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from phoneservice.domain.hours.schedule import DayPlan
+from phoneservice.domain.hours.status import Override, Status, effective_days, statuses
+from phoneservice.domain.hours.workdays import deadline
+from phoneservice.domain.units import Unit
+from phoneservice.registry import Registry
+from phoneservice.registry.holder import RegistryHolder, as_holder
+from phoneservice.services.clock import Clock, system_clock
+
+
+@dataclass(frozen=True, slots=True)
+class UnitStatus:
+    """A unit with its status at one instant."""
+
+    unit: Unit
+    status: Status
+
+
+@dataclass(frozen=True, slots=True)
+class Deadline:
+    """The callback deadline for a call missed at ``received_at``."""
+
+    unit: Unit
+    received_at: datetime
+    due_at: datetime
+
+
+class HoursService:
+    """Open/closed, effective hours and deadlines over the registry in use (hot-reloaded)."""
+
+    def __init__(
+        self,
+        registry: Registry | RegistryHolder,
+        clock: Clock = system_clock,
+        overrides: Callable[[], Sequence[Override]] = tuple,
+    ) -> None:
+        self.holder = as_holder(registry)
+        self.clock = clock
+        self.overrides = overrides
+
+    @property
+    def registry(self) -> Registry:
+        """The registry in use now: a reload swaps it between two questions, never within."""
+        return self.holder.registry
+
+    def now(self) -> datetime:
+        """The current instant in the registry's time zone."""
+        return self.clock().astimezone(self.registry.timezone)
+
+    def today(self) -> date:
+        """Today's local date."""
+        return self.now().date()
+
+    def units(self, ids: Sequence[str] = ()) -> list[Unit]:
+        """The units named by ``ids`` (all, in file order, when empty)."""
+        registry = self.registry
+        if not ids:
+            return list(registry.units.values())
+        return [registry.unit(unit_id) for unit_id in ids]
+
+    def status(self, ids: Sequence[str] = (), at: datetime | None = None) -> list[UnitStatus]:
+        """Each unit's status at ``at`` (now by default), overrides included."""
+        units = self.units(ids)
+        active = self.overrides()
+        entries = [(u.schedule, [o for o in active if o.unit == u.id]) for u in units]
+        found = statuses(entries, at or self.now())
+        return [UnitStatus(unit, state) for unit, state in zip(units, found, strict=True)]
+
+    def hours(self, unit_id: str, first: date | None = None, days: int = 7) -> list[DayPlan]:
+        """The effective intervals of a unit for ``days`` dates from ``first`` (today)."""
+        unit = self.registry.unit(unit_id)
+        return effective_days(unit.schedule, first or self.today(), days)
+
+    def deadline(self, unit_id: str, received_at: datetime) -> Deadline:
+        """When a call to ``unit_id`` missed at ``received_at`` must be acknowledged."""
+        registry = self.registry
+        unit, tz = registry.unit(unit_id), registry.timezone
+        due = deadline(unit.schedule.calendar, received_at, tz)
+        return Deadline(unit, received_at.astimezone(tz), due)
+
+    def horizon(self, days: int) -> tuple[date, date]:
+        """Today and the date ``days`` later."""
+        today = self.today()
+        return today, today + timedelta(days=days)

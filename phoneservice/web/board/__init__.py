@@ -1,0 +1,1 @@
+"""The board ``/``, the unit pages and the public JSON API."""

@@ -1,0 +1,1 @@
+"""The callback work queue ``/callbacks`` and the authenticated calls and tasks API."""

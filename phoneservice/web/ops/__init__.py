@@ -1,0 +1,1 @@
+"""What operations watch: liveness, readiness and Prometheus metrics."""

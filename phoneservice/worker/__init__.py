@@ -1,0 +1,1 @@
+"""The worker process: the leader wait, AMI followers, the originate dialer and the jobs."""

@@ -1,0 +1,622 @@
+"""Open/closed, closes_at and next_open on the layered Danish calendar (SPEC §4)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from phoneservice.domain.errors import DomainError, NaiveDatetimeError
+from phoneservice.domain.hours.status import Override, status
+from phoneservice.registry import Registry
+from tests.conftest import BORGERSERVICE, at, registry_from
+
+# (id, instant, open, reason, closes_at, next_open)
+BORGERSERVICE_CASES = [
+    ("open-monday", "2026-11-23T11:00", True, "telefontid", "2026-11-23T14:00:00+01:00", None),
+    ("exactly-at-open", "2026-11-23T10:00", True, "telefontid", "2026-11-23T14:00:00+01:00", None),
+    (
+        "exactly-at-close",
+        "2026-11-23T14:00",
+        False,
+        "uden for telefontid",
+        None,
+        "2026-11-24T10:00:00+01:00",
+    ),
+    (
+        "thursday-long-day",
+        "2026-11-26T16:59",
+        True,
+        "telefontid",
+        "2026-11-26T17:00:00+01:00",
+        None,
+    ),
+    (
+        "saturday",
+        "2026-11-28T12:00",
+        False,
+        "uden for telefontid",
+        None,
+        "2026-11-30T10:00:00+01:00",
+    ),
+    (
+        "christmas-eve-with-closure",
+        "2026-12-24T10:00",
+        False,
+        "Juleaftensdag",
+        None,
+        "2027-01-04T10:00:00+01:00",
+    ),
+    (
+        "christmas-closure",
+        "2026-12-29T11:00",
+        False,
+        "Juleferie",
+        None,
+        "2027-01-04T10:00:00+01:00",
+    ),
+    ("new-years-eve", "2026-12-31T11:00", False, "Nytårsaften", None, "2027-01-04T10:00:00+01:00"),
+    (
+        "ascension",
+        "2026-05-14T11:00",
+        False,
+        "Kristi himmelfartsdag",
+        None,
+        "2026-05-18T10:00:00+02:00",
+    ),
+    (
+        "day-after-ascension",
+        "2026-05-15T11:00",
+        False,
+        "Dagen efter Kristi himmelfartsdag",
+        None,
+        "2026-05-18T10:00:00+02:00",
+    ),
+    (
+        "summer-season-open",
+        "2026-07-02T12:30",
+        True,
+        "Sommertelefontid",
+        "2026-07-02T13:00:00+02:00",
+        None,
+    ),
+    (
+        "summer-season-closed",
+        "2026-07-02T14:00",
+        False,
+        "Sommertelefontid",
+        None,
+        "2026-07-03T10:00:00+02:00",
+    ),
+    (
+        "half-day-before-cut",
+        "2026-06-05T11:00",
+        True,
+        "Grundlovsdag",
+        "2026-06-05T12:00:00+02:00",
+        None,
+    ),
+    (
+        "half-day-after-cut",
+        "2026-06-05T12:30",
+        False,
+        "Grundlovsdag",
+        None,
+        "2026-06-08T10:00:00+02:00",
+    ),
+    (
+        "may-day-half-day",
+        "2026-05-01T11:30",
+        True,
+        "Arbejdernes kampdag",
+        "2026-05-01T12:00:00+02:00",
+        None,
+    ),
+    (
+        "store-bededag-2023",
+        "2023-05-05T11:00",
+        False,
+        "Store bededag",
+        None,
+        "2023-05-08T10:00:00+02:00",
+    ),
+    (
+        "no-store-bededag-2024",
+        "2024-04-26T11:00",
+        True,
+        "telefontid",
+        "2024-04-26T13:00:00+02:00",
+        None,
+    ),
+    (
+        "maundy-thursday-2026",
+        "2026-04-02T11:00",
+        False,
+        "Skærtorsdag",
+        None,
+        "2026-04-07T10:00:00+02:00",
+    ),
+    (
+        "utc-input",
+        "2026-11-23T09:30:00+00:00",
+        True,
+        "telefontid",
+        "2026-11-23T14:00:00+01:00",
+        None,
+    ),
+]
+
+
+def _iso(value: object) -> str | None:
+    """An optional datetime as ISO text."""
+    return None if value is None else value.isoformat()  # type: ignore[attr-defined]
+
+
+def _check(registry: Registry, unit: str, instant: str, expected: tuple) -> None:
+    """Compare a unit's status with (open, reason, closes_at, next_open)."""
+    state = status(registry.unit(unit).schedule, at(instant))
+    got = (state.open, state.reason, _iso(state.closes_at), _iso(state.next_open))
+    assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("instant", "is_open", "reason", "closes", "opens"),
+    [case[1:] for case in BORGERSERVICE_CASES],
+    ids=[case[0] for case in BORGERSERVICE_CASES],
+)
+def test_borgerservice_status(spec_registry, instant, is_open, reason, closes, opens):
+    _check(spec_registry, "borgerservice", instant, (is_open, reason, closes, opens))
+
+
+def test_spec_example_without_christmas_closure():
+    registry = registry_from(BORGERSERVICE, closures=False)
+    expected = (False, "Juleaftensdag", None, "2026-12-28T10:00:00+01:00")
+    _check(registry, "borgerservice", "2026-12-24T10:00", expected)
+
+
+# Christmas and Easter weeks 2025-2027: (date, reason, intervals as text)
+CALENDAR_WEEKS = [
+    ("2025-12-23", "telefontid", ["10:00-14:00"]),
+    ("2025-12-24", "Juleaftensdag", []),
+    ("2025-12-25", "Juledag", []),
+    ("2025-12-26", "Anden juledag", []),
+    ("2025-12-27", "uden for telefontid", []),
+    ("2025-12-29", "Juleferie", []),
+    ("2025-12-31", "Nytårsaften", []),
+    ("2026-01-01", "Nytårsdag", []),
+    ("2026-01-02", "telefontid", ["10:00-13:00"]),
+    ("2026-12-23", "telefontid", ["10:00-14:00"]),
+    ("2026-12-24", "Juleaftensdag", []),
+    ("2026-12-25", "Juledag", []),
+    ("2026-12-26", "Anden juledag", []),
+    ("2026-12-28", "Juleferie", []),
+    ("2026-12-30", "Juleferie", []),
+    ("2026-12-31", "Nytårsaften", []),
+    ("2027-01-01", "Nytårsdag", []),
+    ("2027-01-04", "telefontid", ["10:00-14:00"]),
+    ("2027-12-23", "telefontid", ["10:00-17:00"]),
+    ("2027-12-24", "Juleaftensdag", []),
+    ("2027-12-27", "Juleferie", []),
+    ("2027-12-30", "Juleferie", []),
+    ("2027-12-31", "Nytårsaften", []),
+    ("2028-01-03", "telefontid", ["10:00-14:00"]),
+    ("2025-04-16", "telefontid", ["10:00-14:00"]),
+    ("2025-04-17", "Skærtorsdag", []),
+    ("2025-04-18", "Langfredag", []),
+    ("2025-04-20", "Påskedag", []),
+    ("2025-04-21", "Anden påskedag", []),
+    ("2025-04-22", "telefontid", ["10:00-14:00"]),
+    ("2026-04-01", "telefontid", ["10:00-14:00"]),
+    ("2026-04-02", "Skærtorsdag", []),
+    ("2026-04-03", "Langfredag", []),
+    ("2026-04-06", "Anden påskedag", []),
+    ("2026-04-07", "telefontid", ["10:00-14:00"]),
+    ("2027-03-24", "telefontid", ["10:00-14:00"]),
+    ("2027-03-25", "Skærtorsdag", []),
+    ("2027-03-26", "Langfredag", []),
+    ("2027-03-29", "Anden påskedag", []),
+    ("2027-03-30", "telefontid", ["10:00-14:00"]),
+    ("2023-05-05", "Store bededag", []),
+    ("2024-04-26", "telefontid", ["10:00-13:00"]),
+    ("2025-05-29", "Kristi himmelfartsdag", []),
+    ("2025-05-30", "Dagen efter Kristi himmelfartsdag", []),
+    ("2027-05-07", "Dagen efter Kristi himmelfartsdag", []),
+]
+
+
+@pytest.mark.parametrize(
+    ("day", "reason", "intervals"), CALENDAR_WEEKS, ids=[f"{d}-{r}" for d, r, _ in CALENDAR_WEEKS]
+)
+def test_calendar_weeks(spec_registry, day, reason, intervals):
+    from phoneservice.present.shapes import interval_text
+
+    plan = spec_registry.unit("borgerservice").schedule.day_plan(date.fromisoformat(day))
+    assert (plan.reason, [interval_text(i) for i in plan.intervals]) == (reason, intervals)
+
+
+SPECIAL_UNITS = """
+[[unit]]
+id = "night-owl"
+name = "Natlinje 02-03"
+kind = "authority"
+phone = "1"
+calendar = "none"
+hours = { daily = ["02:00-03:00"] }
+
+[[unit]]
+id = "round-the-clock"
+name = "Døgnåben"
+kind = "authority"
+phone = "2"
+calendar = "none"
+hours = { daily = ["00:00-24:00"] }
+
+[[unit]]
+id = "daily-national"
+name = "Døgnåben undtagen helligdage"
+kind = "authority"
+phone = "3"
+hours = { daily = ["00:00-24:00"] }
+
+[[unit]]
+id = "nightline"
+name = "Fredagsnat"
+kind = "centre"
+phone = "4"
+hours = { fri = ["22:00-02:00"], sat = ["10:00-12:00"] }
+
+[[unit]]
+id = "summer"
+name = "Sommer over månedsskifte"
+kind = "centre"
+phone = "5"
+hours = { "mon-fri" = ["09:00-15:00"] }
+
+[[unit.season]]
+name = "Sommerferie"
+from = "06-25"
+to = "07-05"
+hours = { "mon-fri" = ["10:00-12:00"] }
+
+[[unit.season]]
+name = "Juleuger"
+weeks = "52-1"
+hours = {}
+
+[[unit]]
+id = "reopened"
+name = "Åben juleaften"
+kind = "centre"
+phone = "6"
+hours = { "mon-fri" = ["09:00-15:00"] }
+
+[[unit.exception]]
+date = 2026-12-24
+hours = ["09:00-12:00"]
+reason = "Ekstraordinært åbent"
+
+[[unit]]
+id = "never"
+name = "Ingen telefontid"
+kind = "centre"
+phone = "7"
+
+[[unit]]
+id = "shut-down"
+name = "Nedlagt linje"
+kind = "centre"
+phone = "8"
+hours = { "mon-fri" = ["09:00-15:00"] }
+
+[[unit.exception]]
+from = 2026-11-01
+to = 2028-01-01
+hours = []
+reason = "Nedlagt"
+
+[[unit]]
+id = "lunch"
+name = "Med frokost og sammenhæng"
+kind = "centre"
+phone = "9"
+hours = { "mon-fri" = ["08:00-12:00", "12:00-16:00"] }
+"""
+
+SPECIAL_CASES = [
+    (
+        "dst-spring-gap-skips-interval",
+        "night-owl",
+        "2026-03-29T01:30+01:00",
+        False,
+        "uden for telefontid",
+        None,
+        "2026-03-30T02:00:00+02:00",
+    ),
+    (
+        "dst-spring-day-before",
+        "night-owl",
+        "2026-03-28T02:30+01:00",
+        True,
+        "telefontid",
+        "2026-03-28T03:00:00+01:00",
+        None,
+    ),
+    (
+        "dst-fall-first-pass",
+        "night-owl",
+        "2026-10-25T02:30+02:00",
+        True,
+        "telefontid",
+        "2026-10-25T03:00:00+01:00",
+        None,
+    ),
+    (
+        "dst-fall-second-pass",
+        "night-owl",
+        "2026-10-25T02:30+01:00",
+        True,
+        "telefontid",
+        "2026-10-25T03:00:00+01:00",
+        None,
+    ),
+    (
+        "dst-fall-before",
+        "night-owl",
+        "2026-10-25T01:30+02:00",
+        False,
+        "uden for telefontid",
+        None,
+        "2026-10-25T02:00:00+02:00",
+    ),
+    ("24-7-spring", "round-the-clock", "2026-03-29T03:30+02:00", True, "telefontid", None, None),
+    ("24-7-fall", "round-the-clock", "2026-10-25T02:30+01:00", True, "telefontid", None, None),
+    (
+        "00-24-merges-over-spring-dst",
+        "daily-national",
+        "2026-03-28T12:00",
+        True,
+        "telefontid",
+        "2026-04-02T00:00:00+02:00",
+        None,
+    ),
+    (
+        "00-24-merges-over-fall-dst",
+        "daily-national",
+        "2026-10-24T12:00",
+        True,
+        "telefontid",
+        "2026-12-25T00:00:00+01:00",
+        None,
+    ),
+    (
+        "overnight-evening",
+        "nightline",
+        "2026-11-27T23:00",
+        True,
+        "telefontid",
+        "2026-11-28T02:00:00+01:00",
+        None,
+    ),
+    (
+        "overnight-after-midnight",
+        "nightline",
+        "2026-11-28T01:00",
+        True,
+        "telefontid",
+        "2026-11-28T02:00:00+01:00",
+        None,
+    ),
+    (
+        "overnight-ended",
+        "nightline",
+        "2026-11-28T03:00",
+        False,
+        "uden for telefontid",
+        None,
+        "2026-11-28T10:00:00+01:00",
+    ),
+    (
+        "overnight-not-from-holiday",
+        "nightline",
+        "2026-12-26T01:00",
+        False,
+        "Anden juledag",
+        None,
+        "2027-01-02T10:00:00+01:00",
+    ),
+    (
+        "season-before-boundary",
+        "summer",
+        "2026-06-24T14:00",
+        True,
+        "telefontid",
+        "2026-06-24T15:00:00+02:00",
+        None,
+    ),
+    (
+        "season-starts-june",
+        "summer",
+        "2026-06-25T11:00",
+        True,
+        "Sommerferie",
+        "2026-06-25T12:00:00+02:00",
+        None,
+    ),
+    (
+        "season-runs-into-july",
+        "summer",
+        "2026-07-03T11:00",
+        True,
+        "Sommerferie",
+        "2026-07-03T12:00:00+02:00",
+        None,
+    ),
+    (
+        "season-over",
+        "summer",
+        "2026-07-06T14:00",
+        True,
+        "telefontid",
+        "2026-07-06T15:00:00+02:00",
+        None,
+    ),
+    (
+        "season-iso-weeks-over-new-year",
+        "summer",
+        "2026-12-21T10:00",
+        False,
+        "Juleuger",
+        None,
+        "2027-01-11T09:00:00+01:00",
+    ),
+    (
+        "exception-reopens-holiday",
+        "reopened",
+        "2026-12-24T10:00",
+        True,
+        "Ekstraordinært åbent",
+        "2026-12-24T12:00:00+01:00",
+        None,
+    ),
+    ("no-hours-never-opens", "never", "2026-11-23T10:00", False, "uden for telefontid", None, None),
+    ("closed-beyond-horizon", "shut-down", "2026-11-23T10:00", False, "Nedlagt", None, None),
+    (
+        "reopens-just-inside-horizon",
+        "shut-down",
+        "2027-01-03T12:00",
+        False,
+        "Nedlagt",
+        None,
+        "2028-01-03T09:00:00+01:00",
+    ),
+    (
+        "adjacent-intervals-merge",
+        "lunch",
+        "2026-11-23T11:00",
+        True,
+        "telefontid",
+        "2026-11-23T16:00:00+01:00",
+        None,
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def special() -> Registry:
+    return registry_from(SPECIAL_UNITS)
+
+
+@pytest.mark.parametrize(
+    ("unit", "instant", "is_open", "reason", "closes", "opens"),
+    [case[1:] for case in SPECIAL_CASES],
+    ids=[case[0] for case in SPECIAL_CASES],
+)
+def test_special_units(special, unit, instant, is_open, reason, closes, opens):
+    _check(special, unit, instant, (is_open, reason, closes, opens))
+
+
+def _override(start: str, end: str, *, is_open: bool = False, reason: str = "Brandalarm"):
+    return Override("borgerservice", at(start), at(end), is_open, reason, "anne")
+
+
+OVERRIDE_CASES = [
+    (
+        "close-now",
+        _override("2026-11-23T10:30", "2026-11-23T11:30"),
+        "2026-11-23T11:00",
+        (False, "Brandalarm", None, "2026-11-23T11:30:00+01:00"),
+    ),
+    (
+        "close-past-closing-time",
+        _override("2026-11-23T10:30", "2026-11-23T15:00"),
+        "2026-11-23T11:00",
+        (False, "Brandalarm", None, "2026-11-24T10:00:00+01:00"),
+    ),
+    (
+        "close-cuts-closes-at",
+        _override("2026-11-23T12:00", "2026-11-23T13:00"),
+        "2026-11-23T11:00",
+        (True, "telefontid", "2026-11-23T12:00:00+01:00", None),
+    ),
+    (
+        "open-outside-hours",
+        _override("2026-11-23T16:00", "2026-11-23T18:00", is_open=True, reason="Ekstra telefontid"),
+        "2026-11-23T16:30",
+        (True, "Ekstra telefontid", "2026-11-23T18:00:00+01:00", None),
+    ),
+    (
+        "opening-is-next-open",
+        _override("2026-11-23T16:00", "2026-11-23T18:00", is_open=True, reason="Ekstra telefontid"),
+        "2026-11-23T15:00",
+        (False, "uden for telefontid", None, "2026-11-23T16:00:00+01:00"),
+    ),
+    (
+        "opening-adjacent-merges",
+        _override("2026-11-23T14:00", "2026-11-23T15:00", is_open=True, reason="Ekstra"),
+        "2026-11-23T13:00",
+        (True, "telefontid", "2026-11-23T15:00:00+01:00", None),
+    ),
+    (
+        "expired-override-ignored",
+        _override("2026-11-20T10:00", "2026-11-20T11:00"),
+        "2026-11-23T11:00",
+        (True, "telefontid", "2026-11-23T14:00:00+01:00", None),
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("override", "instant", "expected"),
+    [case[1:] for case in OVERRIDE_CASES],
+    ids=[case[0] for case in OVERRIDE_CASES],
+)
+def test_overrides(spec_registry, override, instant, expected):
+    state = status(spec_registry.unit("borgerservice").schedule, at(instant), [override])
+    got = (state.open, state.reason, _iso(state.closes_at), _iso(state.next_open))
+    assert got == expected
+    assert (state.override is override) == override.covers(at(instant).timestamp())
+
+
+def test_override_rejects_bad_values():
+    with pytest.raises(NaiveDatetimeError):
+        Override(
+            "x",
+            at("2026-11-23T10:00").replace(tzinfo=None),
+            at("2026-11-23T11:00"),
+            False,
+            "r",
+            "a",
+        )
+    with pytest.raises(DomainError, match="end after"):
+        _override("2026-11-23T11:00", "2026-11-23T10:00")
+    with pytest.raises(DomainError, match="reason"):
+        _override("2026-11-23T10:00", "2026-11-23T11:00", reason="  ")
+
+
+def test_status_rejects_naive_time(spec_registry):
+    naive = at("2026-11-23T10:00").replace(tzinfo=None)
+    with pytest.raises(NaiveDatetimeError):
+        status(spec_registry.unit("borgerservice").schedule, naive)
+
+
+def test_next_open_is_exact_across_the_whole_christmas_season(spec_registry):
+    schedule = spec_registry.unit("borgerservice").schedule
+    moment = at("2026-12-23T14:00")
+    while moment < at("2027-01-04T10:00"):
+        assert status(schedule, moment).next_open == at("2027-01-04T10:00")
+        moment += timedelta(hours=7)
+
+
+def test_a_24_7_week_on_a_calendar_with_holidays_still_closes_on_them():
+    from phoneservice.domain.hours.calendar import Calendar
+    from phoneservice.domain.hours.schedule import Interval, Schedule
+    from tests.conftest import TZ
+
+    def christmas_only(day):
+        return "Juledag" if (day.month, day.day) == (12, 25) else None
+
+    calendar = Calendar("national", 900, christmas_only)
+    schedule = Schedule(TZ, calendar, ((Interval(0, 1440),),) * 7)
+    state = status(schedule, at("2026-12-25T12:00"))
+    assert (state.open, state.reason) == (False, "Juledag")
+    assert status(schedule, at("2026-12-24T12:00")).closes_at == at("2026-12-25T00:00")

@@ -1,0 +1,184 @@
+"""``phoneservice ingest`` and ``calls``: recordings logged through the live path into storage."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from phoneservice.cli import main
+from tests.domain.test_call_tracker import TRACES, truth
+
+LAB_REGISTRY = """
+[registry]
+name = "Laboratoriet"
+timezone = "Europe/Copenhagen"
+
+[pbx]
+hours_variable = "PHONE_HOURS"
+inbound_contexts = ["inbound"]
+
+[[unit]]
+id = "borgerservice"
+name = "Borgerservice"
+kind = "centre"
+phone = "+45 70 10 10 10"
+queues = ["borgerservice"]
+dids = ["70101010"]
+calendar = "none"
+hours = { daily = ["00:00-24:00"] }
+
+[[unit]]
+id = "jobcenter"
+name = "Jobcenter"
+kind = "centre"
+phone = "+45 70 10 10 20"
+queues = ["jobcenter"]
+dids = ["70101020"]
+calendar = "none"
+hours = { daily = ["00:00-24:00"] }
+
+[[unit]]
+id = "boern-laering"
+name = "Børn & Læring"
+kind = "centre"
+phone = "+45 70 10 10 30"
+queues = ["boern-laering"]
+dids = ["70101030"]
+calendar = "none"
+hours = { daily = ["00:00-24:00"] }
+"""
+
+
+@pytest.fixture
+def lab(tmp_path, monkeypatch, database_url):
+    """A registry that is open around the clock, and a fresh database."""
+    config = tmp_path / "lab.toml"
+    config.write_text(LAB_REGISTRY, encoding="utf-8")
+    monkeypatch.setenv("PHONESERVICE_CONFIG", str(config))
+    monkeypatch.setenv("PHONESERVICE_DATABASE_URL", database_url)
+    return config
+
+
+def run(capsys, *argv):
+    code = main([*argv], clock=lambda: datetime(2026, 11, 23, 12, tzinfo=UTC))
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    return json.loads(out) if "--json" in argv else out
+
+
+def logged_calls(capsys) -> dict[str, dict]:
+    return {c["uniqueid"]: c for c in run(capsys, "calls", "--json")}
+
+
+def test_ingesting_twice_adds_nothing(lab, capsys):
+    first = run(capsys, "ingest", str(TRACES / "e-burst.ami"), "--json")
+    again = run(capsys, "ingest", str(TRACES / "e-burst.ami"), "--json")
+    assert (first["added"], again["added"]) == (30, 0)
+    assert len(logged_calls(capsys)) == 30
+
+
+@pytest.mark.parametrize(
+    "scenario",
+    [
+        "a-answered",
+        "b-abandoned",
+        "c-ringnoanswer-then-answered",
+        "e-burst",
+        "h-all-paused-abandon",
+    ],
+)
+def test_recordings_are_logged_as_their_ground_truth(lab, capsys, scenario):
+    run(capsys, "ingest", str(TRACES / f"{scenario}.ami"))
+    logged = logged_calls(capsys)
+    for call in truth(scenario)["calls"]:
+        got = logged[call["uniqueid"]]
+        assert (
+            got["outcome"],
+            got["wait_s"],
+            got["talk_s"] or 0,
+            got["agent"],
+            got["caller_number"],
+            got["during_hours"],
+            got["source"],
+        ) == (
+            call["observed_outcome"],
+            call["wait_s"],
+            call["talk_s"],
+            call["agent"],
+            call["caller_number"],
+            True,
+            "ami",
+        )
+
+
+def test_out_of_hours_calls_are_closed_and_disagreements_marked(lab, capsys):
+    run(capsys, "ingest", str(TRACES / "d-out-of-hours.ami"))
+    logged = logged_calls(capsys)
+    assert [c["pbx_hours"] for c in logged.values()] == ["closed"] * 3
+    assert all(c["hours_disagree"] for c in logged.values())  # the lab registry says open
+
+
+def test_reconnect_with_queue_log_reconstructs_every_call(lab, capsys):
+    run(
+        capsys,
+        "ingest",
+        str(TRACES / "g-reconnect.part1.ami"),
+        str(TRACES / "g-reconnect.part2.ami"),
+        str(TRACES / "g-reconnect.queue_log"),
+    )
+    logged = logged_calls(capsys)
+    calls = truth("g-reconnect")["calls"]
+    assert len(logged) == len(calls) == 8
+    for call in calls:
+        got = logged[call["uniqueid"]]
+        assert (got["outcome"], got["wait_s"], got["talk_s"] or 0, got["agent"]) == (
+            call["observed_outcome"],
+            call["wait_s"],
+            call["talk_s"],
+            call["agent"],
+        ), call["call_ref"]
+
+
+def test_reconnect_without_queue_log_loses_no_missed_call_it_saw(lab, capsys):
+    run(
+        capsys,
+        "ingest",
+        str(TRACES / "g-reconnect.part1.ami"),
+        str(TRACES / "g-reconnect.part2.ami"),
+    )
+    logged = logged_calls(capsys)
+    for call in truth("g-reconnect")["calls"]:
+        if call["call_ref"] == "g-008":
+            continue  # it lived wholly inside the gap: only queue_log can know it
+        assert logged[call["uniqueid"]]["outcome"] in (call["observed_outcome"], "unknown")
+
+
+def test_queue_log_alone_is_logged_with_its_source(lab, capsys):
+    summary = run(capsys, "ingest", str(TRACES / "e-burst.queue_log"), "--json")
+    assert summary["added"] == 30
+    assert {c["source"] for c in logged_calls(capsys).values()} == {"queue_log"}
+
+
+def test_calls_filters_by_unit_and_date(lab, capsys):
+    run(capsys, "ingest", str(TRACES / "e-burst.ami"))
+    jobcenter = run(
+        capsys,
+        "calls",
+        "--unit",
+        "jobcenter",
+        "--from",
+        "2026-11-22",
+        "--to",
+        "2026-11-22",
+        "--json",
+    )
+    assert jobcenter and {c["unit"] for c in jobcenter} == {"jobcenter"}
+    assert run(capsys, "calls", "--from", "2026-11-23", "--json") == []
+
+
+def test_unreadable_file_is_invalid_input(lab, capsys, tmp_path):
+    code = main(["ingest", str(tmp_path / "missing.ami")])
+    err = capsys.readouterr().err
+    assert code == 2 and "missing.ami" in err and "Traceback" not in err

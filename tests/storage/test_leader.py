@@ -1,0 +1,387 @@
+"""One active worker per database: the leader lock in one process, and real workers.
+
+The same tests run on SQLite (``flock`` on a file beside the database) and PostgreSQL (a
+session-level advisory lock), through the ``database_url`` fixture.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import make_url, text
+
+from phoneservice.storage.engine import create_engine_for
+from phoneservice.storage.leader import (
+    LOCK_SUFFIX,
+    FileLeaderLock,
+    LeaderError,
+    LeaderLock,
+    PostgresLeaderLock,
+    masked,
+    watch,
+)
+from tests.conftest import postgres_schema_url
+
+TAKEOVER = 30.0  # seconds: the bound within which a standby must take over
+STARTUP = 60.0  # seconds: the bound within which a worker must say what it is
+ACTIVE = "worker active"
+STANDBY = "worker standby: another worker holds the lock on"
+SECRET = "hemmelig-kode"  # put into PostgreSQL URLs; must never reach a log
+
+REGISTRY = """
+[registry]
+name = "Testkommune"
+timezone = "Europe/Copenhagen"
+
+[calendar]
+country = "DK"
+workday_end = "15:00"
+
+[[unit]]
+id = "borgerservice"
+name = "Borgerservice"
+kind = "centre"
+phone = "+45 56 57 57 57"
+
+[unit.hours]
+"mon-fri" = ["10:00-14:00"]
+"""
+
+
+@pytest.fixture
+def locks(database_url: str) -> Iterator[Callable[[], LeaderLock]]:
+    """Makes leader locks on the test database; releases them all afterwards."""
+    made: list[LeaderLock] = []
+
+    def make() -> LeaderLock:
+        made.append(LeaderLock.for_url(database_url))
+        return made[-1]
+
+    yield make
+    for lock in made:
+        lock.release()
+
+
+def test_two_holders_cannot_both_hold_it(locks):
+    first, second = locks(), locks()
+    assert first.try_acquire() is True
+    assert second.try_acquire() is False
+    assert first.still_held() and not second.still_held()
+    assert first.try_acquire() is True  # asking again while holding it is harmless
+    first.release()
+    assert not first.still_held()
+    assert second.try_acquire() is True
+    assert first.try_acquire() is False
+
+
+def test_release_is_idempotent(locks):
+    lock = locks()
+    lock.release()
+    assert lock.try_acquire()
+    lock.release()
+    lock.release()
+    assert locks().try_acquire()
+
+
+def test_standby_waits_logs_once_and_takes_over(locks, caplog):
+    first, second = locks(), locks()
+    assert first.try_acquire()
+
+    async def scenario() -> bool:
+        waiting = asyncio.create_task(second.wait_acquire(poll=0.05))
+        await asyncio.sleep(0.5)
+        assert not waiting.done()
+        await asyncio.to_thread(first.release)
+        return await asyncio.wait_for(waiting, TAKEOVER)
+
+    with caplog.at_level(logging.INFO, logger="phoneservice.storage.leader"):
+        assert asyncio.run(scenario()) is True
+    assert second.still_held()
+    said = [r.getMessage() for r in caplog.records if STANDBY in r.getMessage()]
+    assert len(said) == 1, said
+
+
+def test_standby_stops_waiting_when_asked(locks):
+    first, second = locks(), locks()
+    assert first.try_acquire()
+
+    async def scenario() -> bool:
+        stop = asyncio.Event()
+        waiting = asyncio.create_task(second.wait_acquire(poll=0.05, stop=stop))
+        await asyncio.sleep(0.2)
+        stop.set()
+        return await asyncio.wait_for(waiting, TAKEOVER)
+
+    assert asyncio.run(scenario()) is False
+    assert not second.still_held()
+
+
+def test_watch_stops_the_worker_when_the_lock_is_gone(locks, database_url):
+    lock = locks()
+    assert lock.try_acquire()
+    lose(lock, database_url)
+    stop = asyncio.Event()
+
+    async def scenario() -> bool:
+        return await asyncio.wait_for(watch(lock, stop, every=0.05, deadline=5), TAKEOVER)
+
+    assert asyncio.run(scenario()) is True
+    assert stop.is_set()
+    assert locks().try_acquire()
+
+
+def test_watch_returns_quietly_on_stop(locks):
+    lock = locks()
+    assert lock.try_acquire()
+
+    async def scenario() -> bool:
+        stop = asyncio.Event()
+        watching = asyncio.create_task(watch(lock, stop, every=0.05, deadline=5))
+        await asyncio.sleep(0.2)
+        stop.set()
+        return await asyncio.wait_for(watching, TAKEOVER)
+
+    assert asyncio.run(scenario()) is False
+    assert lock.still_held()
+
+
+def lose(lock: LeaderLock, database_url: str) -> None:
+    """Take the lock away behind its holder's back, as a crash or an operator would."""
+    if isinstance(lock, PostgresLeaderLock):
+        terminate_lock_sessions(database_url)
+    else:
+        assert isinstance(lock, FileLeaderLock)
+        lock.path.unlink()  # a new file at the path is not the one we locked
+
+
+def terminate_lock_sessions(database_url: str, pid: int | None = None) -> int:
+    """End the PostgreSQL sessions that hold a worker lock on this schema."""
+    engine = create_engine_for(database_url)
+    pattern = "phoneservice-worker %" if pid is None else f"phoneservice-worker %:{pid}"
+    try:
+        with engine.begin() as connection:
+            return len(
+                connection.execute(
+                    text(
+                        "SELECT pg_terminate_backend(a.pid) FROM pg_locks l"
+                        " JOIN pg_stat_activity a ON a.pid = l.pid"
+                        " WHERE l.locktype = 'advisory' AND l.objsubid = 2"
+                        " AND a.application_name LIKE :pattern"
+                    ),
+                    {"pattern": pattern},
+                ).all()
+            )
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.postgres
+def test_schemas_of_one_database_each_get_a_worker():
+    first_schema, second_schema = postgres_schema_url(), postgres_schema_url()
+    try:
+        first_url, second_url = next(first_schema), next(second_schema)
+        a, b, c = (LeaderLock.for_url(url) for url in (first_url, second_url, first_url))
+        try:
+            assert a.try_acquire() and b.try_acquire()
+            assert not c.try_acquire()
+        finally:
+            for lock in (a, b, c):
+                lock.release()
+    finally:
+        first_schema.close()
+        second_schema.close()
+
+
+def test_sqlite_lock_file_sits_beside_the_database_and_names_the_holder(tmp_path):
+    lock = LeaderLock.for_url(f"sqlite:///{tmp_path / 'phoneservice.sqlite3'}")
+    assert isinstance(lock, FileLeaderLock)
+    try:
+        assert lock.try_acquire()
+        assert lock.path == tmp_path / f"phoneservice.sqlite3{LOCK_SUFFIX}"
+        assert f"pid={os.getpid()}" in lock.path.read_text()
+    finally:
+        lock.release()
+
+
+@pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", "mysql://u@h/db"])
+def test_urls_without_a_lock_are_refused(url):
+    with pytest.raises(LeaderError):
+        LeaderLock.for_url(url)
+
+
+def test_names_never_show_a_password():
+    lock = LeaderLock.for_url("postgresql://ops:hemmelig@db.example:5432/phone")
+    try:
+        assert "hemmelig" not in lock.name and "***" in lock.name
+    finally:
+        lock.release()
+    assert "hemmelig" not in masked("postgresql://ops:hemmelig@db/phone")
+
+
+# -- real worker processes ---------------------------------------------------------------
+
+
+class Worker:
+    """A ``phoneservice worker`` process whose log goes to a file."""
+
+    def __init__(self, name: str, tmp_path: Path, database_url: str) -> None:
+        self.log = tmp_path / f"{name}.log"
+        config = tmp_path / "opening_hours.toml"
+        config.write_text(REGISTRY, encoding="utf-8")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PHONESERVICE_")}
+        env |= {
+            "PHONESERVICE_DATABASE_URL": with_password(database_url),
+            "PHONESERVICE_CONFIG": str(config),
+            "PHONESERVICE_INSTANCE": str(tmp_path / "instance"),
+        }
+        with self.log.open("wb") as out:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "phoneservice", "worker"],
+                cwd=tmp_path,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+            )
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def text(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def says(self, needle: str) -> bool:
+        return needle in self.text()
+
+    def wait_for(self, needle: str, timeout: float) -> float:
+        """Seconds until the log holds ``needle``; fails after ``timeout`` or on exit."""
+        start = time.monotonic()
+        while not self.says(needle):
+            if self.process.poll() is not None and not self.says(needle):
+                pytest.fail(f"worker exited ({self.process.returncode}):\n{self.text()}")
+            if time.monotonic() - start > timeout:
+                pytest.fail(f"no {needle!r} within {timeout} s:\n{self.text()}")
+            time.sleep(0.05)
+        return time.monotonic() - start
+
+    def stop(self) -> int:
+        """SIGTERM, then wait; kill if it does not stop."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(STARTUP)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.process.returncode
+
+
+def with_password(database_url: str) -> str:
+    """PostgreSQL URLs get a password (the test server trusts, so it is never checked)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "postgresql":
+        return database_url
+    return url.set(password=SECRET).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def workers(tmp_path: Path, database_url: str) -> Iterator[Callable[[str], Worker]]:
+    """Starts workers on the test database; stops every one of them afterwards."""
+    started: list[Worker] = []
+
+    def start(name: str) -> Worker:
+        started.append(Worker(name, tmp_path, database_url))
+        return started[-1]
+
+    yield start
+    for worker in started:
+        worker.stop()
+
+
+def active_marker(database_url: str, tmp_path: Path) -> int | None:
+    """The pid of the worker that holds the lock, as an operator would find it."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        lock_file = Path(f"{url.database}{LOCK_SUFFIX}")
+        found = re.search(r"pid=(\d+)", lock_file.read_text())
+        return int(found.group(1)) if found else None
+    engine = create_engine_for(database_url)
+    try:
+        with engine.connect() as connection:
+            names = connection.execute(
+                text(
+                    "SELECT a.application_name FROM pg_locks l"
+                    " JOIN pg_stat_activity a ON a.pid = l.pid"
+                    " WHERE l.locktype = 'advisory' AND l.objsubid = 2 AND l.granted"
+                    " AND a.application_name LIKE 'phoneservice-worker %'"
+                )
+            ).scalars()
+            pids = [int(name.rsplit(":", 1)[1]) for name in names]
+    finally:
+        engine.dispose()
+    assert len(pids) <= 1, pids
+    return pids[0] if pids else None
+
+
+def test_one_worker_is_active_and_the_standby_takes_over(workers, database_url, tmp_path):
+    first = workers("first")
+    first.wait_for(ACTIVE, STARTUP)
+    second = workers("second")
+    second.wait_for(STANDBY, STARTUP)
+    assert not second.says(ACTIVE) and first.process.poll() is None
+    assert active_marker(database_url, tmp_path) == first.pid
+    assert SECRET not in first.text() + second.text()
+
+    first.process.send_signal(signal.SIGKILL)
+    first.process.wait()
+    took = second.wait_for(ACTIVE, TAKEOVER)
+    print(f"failover after kill -9: {took:.2f} s ({make_url(database_url).get_backend_name()})")
+    assert active_marker(database_url, tmp_path) == second.pid
+    assert first.text().count(ACTIVE) == 1 and second.text().count(ACTIVE) == 1
+    assert second.stop() == 0
+
+
+def test_a_third_worker_stays_standby_while_one_is_active(workers):
+    first = workers("first")
+    first.wait_for(ACTIVE, STARTUP)
+    others = [workers("second"), workers("third")]
+    for other in others:
+        other.wait_for(STANDBY, STARTUP)
+    first.stop()
+    took = [other for other in others if other.says(ACTIVE)]
+    deadline = time.monotonic() + TAKEOVER
+    while not took and time.monotonic() < deadline:
+        time.sleep(0.05)
+        took = [other for other in others if other.says(ACTIVE)]
+    time.sleep(2.5)  # two more standby polls: a second taker would show by now
+    assert len([other for other in others if other.says(ACTIVE)]) == 1
+
+
+def test_a_standby_stops_cleanly_on_sigterm(workers):
+    first = workers("first")
+    first.wait_for(ACTIVE, STARTUP)
+    second = workers("second")
+    second.wait_for(STANDBY, STARTUP)
+    assert second.stop() == 0
+    assert not second.says(ACTIVE)
+
+
+def test_a_worker_that_loses_its_lock_stops_being_active(workers, database_url):
+    first = workers("first")
+    first.wait_for(ACTIVE, STARTUP)
+    if make_url(database_url).get_backend_name() == "postgresql":
+        assert terminate_lock_sessions(database_url, first.pid) == 1
+    else:
+        Path(f"{make_url(database_url).database}{LOCK_SUFFIX}").unlink()
+    first.wait_for("worker lost the leader lock", TAKEOVER)
+    assert first.process.wait(STARTUP) == 1

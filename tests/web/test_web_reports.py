@@ -1,0 +1,191 @@
+"""``/reports``, its CSV tables and ``GET /api/v1/reports`` (SPEC §7, §9), through the app
+built by its factory, on the fixed week of tests/services/test_reports.py.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from flask.testing import FlaskClient
+
+from phoneservice.services.reports import report_shape
+from tests.services.test_reports import (
+    EXPECTED_CALLBACKS,
+    EXPECTED_CALLS,
+    REPORTED_AT,
+    WEEK,
+    Office,
+    build_office,
+    fill_week,
+)
+from tests.staff import accounts, add_user, login, staff_app
+
+API = "/api/v1/reports"
+QUERY = "from=2026-11-16&to=2026-11-20"
+
+
+@dataclass
+class Site:
+    """The app over the fixed week, a signed-in client and an anonymous one."""
+
+    office: Office
+    staff: FlaskClient
+    anonymous: FlaskClient
+
+
+@pytest.fixture
+def site(database_url: str) -> Iterator[Site]:
+    """A viewer (the least role) is signed in: reports hold no personal data."""
+    for office in build_office(database_url):
+        fill_week(office)
+        app = staff_app(database_url, office.registry, lambda: REPORTED_AT)
+        add_user(database_url, lambda: REPORTED_AT, "vera", "viewer")
+        staff = app.test_client()
+        assert login(staff, "vera") == 302
+        yield Site(office, staff, app.test_client())
+
+
+def page(client: FlaskClient, url: str, status: int = 200) -> str:
+    """The body of ``url``, checking its status."""
+    response = client.get(url)
+    assert response.status_code == status, response.get_data(as_text=True)[:800]
+    return response.get_data(as_text=True)
+
+
+# ------------------------------------------------------------------------------ page
+
+
+def test_the_page_needs_a_signed_in_user(site: Site) -> None:
+    response = site.anonymous.get(f"/reports?{QUERY}")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login?next=")
+
+
+def test_the_page_shows_tables_charts_and_definitions(site: Site) -> None:
+    body = page(site.staff, f"/reports?{QUERY}")
+    total = re.search(r'<tr class="total">(.*?)</tr>', body, re.S)
+    assert total is not None
+    cells = re.findall(r"<t[dh][^>]*>([^<]*)</t[dh]>", total.group(1))
+    # I alt: 15 calls, 6 answered, ..., answer rate 5/11, T 60 s, service level 5/6.
+    assert cells == [
+        "I alt", "15", "6", "3", "1", "1", "2", "1", "1",
+        "45,5 %", "60 s", "83,3 %", "27,7 s", "60,5 s",
+    ]  # fmt: skip
+    assert body.count("<svg") == 2  # bars and the hour grid (no split: no period chart)
+    assert "Svarprocent i telefontiden = besvarede opkald i telefontiden" in html.unescape(body)
+    assert "aldrig som 0 %." in html.unescape(body)
+    assert "11 t 30 m" in body  # the median to acknowledge of the total: 41,400 s
+
+
+def test_empty_figures_show_a_dash_never_zero_percent(site: Site) -> None:
+    body = page(site.staff, "/reports?from=2026-01-01&to=2026-01-31")
+    total = re.search(r'<tr class="total">(.*?)</tr>', body, re.S)
+    assert total is not None
+    assert "%" not in total.group(1) and "–" in total.group(1)
+
+
+def test_the_page_keeps_the_strict_csp(site: Site) -> None:
+    response = site.staff.get(f"/reports?{QUERY}&by=day")
+    body = response.get_data(as_text=True)
+    assert "style=" not in body and "<script>" not in body
+    assert "style-src 'self';" in response.headers["Content-Security-Policy"]
+    assert body.count("<svg") == 3  # the period chart too
+
+
+def test_every_table_has_a_csv_link_that_downloads(site: Site) -> None:
+    body = page(site.staff, f"/reports?{QUERY}&unit=jobcenter")
+    links = [html.unescape(u) for u in re.findall(r'href="(/reports\.csv\?[^"]+)"', body)]
+    assert sorted(re.search(r"table=(\w+)", u).group(1) for u in links) == [  # type: ignore[union-attr]
+        "callbacks", "calls", "closed_hours", "periods",
+    ]  # fmt: skip
+    for link in links:
+        response = site.staff.get(link)
+        assert response.status_code == 200
+        assert response.headers["Content-Type"].startswith("text/csv")
+        assert "attachment" in response.headers["Content-Disposition"]
+        rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
+        assert len(rows) > 1 and all(len(r) == len(rows[0]) for r in rows)
+    calls = site.staff.get(f"/reports.csv?table=calls&{QUERY}&unit=jobcenter")
+    jobcenter = next(csv.DictReader(io.StringIO(calls.get_data(as_text=True))))
+    assert (jobcenter["unit"], jobcenter["answer_rate"]) == ("jobcenter", "0.5714")
+
+
+def test_the_page_defaults_to_this_month(site: Site) -> None:
+    body = page(site.staff, "/reports")
+    assert 'value="2026-11-01"' in body and 'value="2026-11-23"' in body
+
+
+@pytest.mark.parametrize(
+    ("url", "status"),
+    [
+        ("/reports?from=2026-02-30&to=2026-03-01", 400),
+        ("/reports?from=2026-03-01&to=2026-02-01", 400),
+        ("/reports?from=2026-03-01&to=2026-03-02&by=hour", 400),
+        ("/reports?unit=nobody", 404),
+        (f"/reports.csv?table=nope&{QUERY}", 400),
+        ("/reports.csv?table=calls", 400),
+    ],
+    ids=["bad-date", "reversed", "bad-grouping", "unknown-unit", "bad-table", "csv-without-dates"],
+)
+def test_bad_input_is_a_danish_page(site: Site, url: str, status: int) -> None:
+    body = page(site.staff, url, status)
+    assert 'lang="da"' in body and "Fejl" in body
+
+
+# ------------------------------------------------------------------------------- API
+
+
+def test_the_api_answers_the_shape_of_report_json(site: Site) -> None:
+    response = site.staff.get(f"{API}?{QUERY}")
+    assert response.status_code == 200
+    shape = response.get_json()
+    assert shape == report_shape(site.office.report(WEEK))
+    assert "definitions" in shape
+    total = shape["total"]
+    assert {k: total["calls"][k] for k in EXPECTED_CALLS["total"]} == EXPECTED_CALLS["total"]
+    assert total["callbacks"] == EXPECTED_CALLBACKS["total"]
+
+
+def test_the_api_takes_a_token(site: Site, database_url: str) -> None:
+    service = accounts(database_url, lambda: REPORTED_AT)
+    _, secret = service.issue_token("bi", ("read-status",), actor="test")
+    response = site.anonymous.get(
+        f"{API}?{QUERY}&by=month", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert response.status_code == 200
+    assert [p["from"] for p in response.get_json()["periods"]] == ["2026-11-16"]
+
+
+def test_the_api_needs_a_token_or_a_session(site: Site) -> None:
+    response = site.anonymous.get(f"{API}?{QUERY}")
+    assert response.status_code == 401
+    assert response.get_json()["error"] == "unauthorized"
+
+
+@pytest.mark.parametrize(
+    ("query", "status", "error", "detail"),
+    [
+        ("from=2026-02-30&to=2026-03-01", 400, "bad_request", "from: '2026-02-30'"),
+        ("from=2026-03-01", 400, "bad_request", "to: required"),
+        ("to=2026-03-01", 400, "bad_request", "from: required"),
+        ("from=2026-03-01&to=2026-02-01", 400, "bad_request", "before it starts"),
+        ("from=1999-01-01&to=2026-01-01", 400, "bad_request", "at most 3660 days"),
+        ("from=2026-01-01&to=2026-01-02&by=hour", 400, "bad_request", "by: 'hour'"),
+        ("from=2026-01-01&to=2026-01-02&unit=nobody", 404, "unknown_unit", "nobody"),
+    ],
+    ids=["bad-date", "no-to", "no-from", "reversed", "too-long", "bad-grouping", "unknown-unit"],
+)
+def test_bad_parameters_are_json_errors(
+    site: Site, query: str, status: int, error: str, detail: str
+) -> None:
+    response = site.staff.get(f"{API}?{query}")
+    assert response.status_code == status
+    body = response.get_json()
+    assert set(body) == {"error", "detail"}
+    assert body["error"] == error and detail in body["detail"]

@@ -1,0 +1,255 @@
+"""Placing callback calls through the PBX (SPEC §6): the outbox in the database, and the
+worker that sends each Originate once, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from datetime import timedelta
+
+import pytest
+
+from phoneservice.bootstrap import build_call_log
+from phoneservice.demo.simulator import AmiSimulator, Script
+from phoneservice.domain.callbacks.rules import CallbackError, CallInFlight, ClaimConflict
+from phoneservice.pbx.client import AmiClient, AmiTarget
+from phoneservice.registry import parse_registry
+from phoneservice.services.callbacks import LOST_AFTER, CallbackService, UnitClosed
+from phoneservice.services.clock import system_clock as utc_now
+from phoneservice.worker.follower import OriginateOutbox, PbxFollower, follow_all
+from tests.conftest import TODAY, at
+from tests.domain.test_call_tracker import TRACES
+from tests.services.test_callbacks import FRIDAY, Queue, build_queue, lab_registry
+from tests.services.test_ingest import LAB_REGISTRY
+
+PLANS = json.loads((TRACES / "f-callback.expected.json").read_text())["callbacks"]
+DEVICE = "Local/agent2@agent-phone"
+
+
+@pytest.fixture
+def queue(database_url):
+    yield from build_queue(database_url, lab_registry(), FRIDAY + timedelta(minutes=5))
+
+
+def _task(queue: Queue, number: str | None = None) -> int:
+    """A task for a missed call of ``number`` (the default citizen) on Friday."""
+    changes = {} if number is None else {"caller_number": number}
+    queue.store(queue.call(FRIDAY, **changes))
+    return next(
+        v.callback.id for v in queue.callbacks.list() if number in (None, v.callback.caller_number)
+    )
+
+
+def _attempt(queue: Queue, callback_id: int):
+    (attempt,) = queue.callbacks.get(callback_id).callback.attempts
+    return attempt
+
+
+# ---------------------------------------------------------------- the service
+
+
+def test_placing_a_call_requests_an_attempt_for_the_worker(queue):
+    task = _task(queue)
+    placed = queue.callbacks.place_call(task, "anne", DEVICE)
+    attempt = _attempt(queue, task)
+    assert (attempt.outcome, attempt.status, attempt.by) == (None, "requested", "anne")
+    assert (attempt.channel_id, attempt.agent_device) == (placed.channel_id, DEVICE)
+    assert placed.channel_id.startswith(f"cb{task}-")
+    assert placed.view.callback.claimed_by == "anne"
+    (job,) = queue.callbacks.due_originates()
+    assert (job.callback_id, job.channel_id, job.agent_device, job.unit) == (
+        task,
+        placed.channel_id,
+        DEVICE,
+        "jobcenter",
+    )
+    assert queue.callbacks.due_originates(["borgerservice"]) == []
+    assert queue.callbacks.mark_sent(placed.channel_id) is True
+    assert queue.callbacks.mark_sent(placed.channel_id) is False  # taken once only
+    assert queue.callbacks.due_originates() == []
+
+
+def test_a_closed_unit_needs_the_agents_confirmation(database_url):
+    text = LAB_REGISTRY.replace('["00:00-24:00"]', '["08:00-15:00"]')
+    registry = parse_registry(text, "lab.toml", TODAY)
+    evening = at("2026-11-20T20:00")
+    for queue in build_queue(database_url, registry, evening):
+        task = _task(queue)
+        with pytest.raises(UnitClosed, match="closed"):
+            queue.callbacks.place_call(task, "anne", DEVICE)
+        assert queue.callbacks.get(task).callback.attempts == ()
+        placed = queue.callbacks.place_call(task, "anne", DEVICE, confirm_closed=True)
+        assert _attempt(queue, task).channel_id == placed.channel_id
+        assert isinstance(UnitClosed("x"), CallbackError)
+
+
+def test_refused_when_claimed_by_another_or_a_call_is_in_flight(queue):
+    task = _task(queue)
+    queue.callbacks.claim(task, "bo")
+    with pytest.raises(ClaimConflict):
+        queue.callbacks.place_call(task, "anne", DEVICE)
+    first = queue.callbacks.place_call(task, "bo", DEVICE)
+    with pytest.raises(CallInFlight):
+        queue.callbacks.place_call(task, "bo", DEVICE)
+    queue.callbacks.mark_sent(first.channel_id)
+    with pytest.raises(CallInFlight):
+        queue.callbacks.place_call(task, "bo", DEVICE)
+    queue.callbacks.resolve(first.channel_id, "no_answer")
+    second = queue.callbacks.place_call(task, "bo", DEVICE)
+    assert second.channel_id != first.channel_id
+
+
+def test_refused_on_a_closed_task_and_an_erased_number(queue):
+    task = _task(queue)
+    queue.callbacks.cancel(task, "anne", "duplicate")
+    with pytest.raises(CallbackError, match="cancelled"):
+        queue.callbacks.place_call(task, "anne", DEVICE)
+    with pytest.raises(CallbackError, match="device"):
+        queue.callbacks.place_call(task, "anne", " ")
+
+
+def test_resolving_counts_only_the_citizens_answers_and_twice_changes_nothing(queue):
+    task = _task(queue)
+    placed = queue.callbacks.place_call(task, "anne", DEVICE)
+    queue.callbacks.mark_sent(placed.channel_id)
+    view = queue.callbacks.resolve(placed.channel_id, "agent_no_answer")
+    assert view is not None and view.callback.is_open
+    attempt = _attempt(queue, task)
+    assert (attempt.outcome, attempt.status) == (None, "agent_no_answer")
+    assert view.callback.failed_attempts == 0
+    assert queue.callbacks.resolve(placed.channel_id, "reached").callback.is_open  # decided
+    for outcome in ("busy", "no_answer", "busy"):  # max_attempts 3
+        queue.clock.now += timedelta(minutes=1)
+        placed = queue.callbacks.place_call(task, "anne", DEVICE)
+        queue.callbacks.mark_sent(placed.channel_id)
+        view = queue.callbacks.resolve(placed.channel_id, outcome)
+    assert (view.callback.state, view.callback.failed_attempts) == ("unreachable", 3)
+    assert queue.callbacks.resolve("cb0-nothing", "reached") is None
+
+
+def test_reached_closes_the_task_as_called_back(queue):
+    task = _task(queue)
+    placed = queue.callbacks.place_call(task, "anne", DEVICE)
+    queue.callbacks.mark_sent(placed.channel_id)
+    done = queue.clock.now + timedelta(seconds=30)
+    view = queue.callbacks.resolve(placed.channel_id, "reached", done)
+    assert (view.callback.state, view.callback.resolution) == ("done", "called_back")
+    assert (view.callback.closed_at, view.callback.closed_by) == (done, "anne")
+    assert _attempt(queue, task).status == "resolved"
+    again = queue.callbacks.resolve(placed.channel_id, "reached", done + timedelta(hours=1))
+    assert again.callback.closed_at == done
+
+
+def test_a_call_without_outcome_is_lost_after_a_while_and_frees_the_task(queue):
+    task = _task(queue)
+    placed = queue.callbacks.place_call(task, "anne", DEVICE)
+    queue.callbacks.mark_sent(placed.channel_id)  # ... and the worker died before sending
+    queue.clock.now += LOST_AFTER + timedelta(seconds=1)
+    assert queue.callbacks.due_originates() == []
+    attempt = _attempt(queue, task)
+    assert (attempt.outcome, attempt.status) == (None, "lost")
+    queue.callbacks.place_call(task, "anne", DEVICE)  # free again
+    assert queue.callbacks.lose_stale_calls() == 0
+
+
+# ---------------------------------------------------------------- through the worker
+
+
+def _service(database_url: str) -> tuple[CallbackService, Queue]:
+    (queue,) = list(build_queue(database_url, lab_registry(), utc_now()))
+    queue.callbacks.clock = utc_now
+    return queue.callbacks, queue
+
+
+def _placed_calls(queue: Queue, plans) -> list[tuple[int, str]]:
+    """A missed call and a placed call per plan, in order: (task id, channel id).
+
+    The fourth citizen is the first one again: that task is of another unit.
+    """
+    placed = []
+    base = utc_now() - timedelta(minutes=30)
+    for n, plan in enumerate(plans):
+        unit = "borgerservice" if n == 3 else "jobcenter"
+        number = plan["citizen_number"]
+        arrived = base + timedelta(minutes=n)
+        queue.store(queue.call(arrived, caller_number=number, unit=unit, queue=unit))
+        (task,) = [
+            v.callback.id for v in queue.callbacks.list(unit) if v.callback.caller_number == number
+        ]
+        device = f"Local/{plan['agent']}@agent-phone"
+        when = utc_now() - timedelta(seconds=10 - n)
+        placed.append((task, queue.callbacks.place_call(task, "anne", device, now=when).channel_id))
+    return placed
+
+
+def _follow(scripts, queue: Queue, until) -> tuple[AmiSimulator, PbxFollower]:
+    registry = lab_registry()
+    with AmiSimulator(scripts, chunks=(1, 500), answer_wait=5.0) as sim:
+        target = AmiTarget("lab", "127.0.0.1", sim.port, "phoneservice", "s")
+        call_log = build_call_log(registry, "lab", queue.calls.store_for("lab"))
+        client = AmiClient(target, ping_interval=1.0, backoff_initial=0.05, backoff_max=0.2)
+        follower = PbxFollower(client, call_log, originates=OriginateOutbox(queue.callbacks))
+        asyncio.run(_run(follower, until))
+    return sim, follower
+
+
+async def _run(follower: PbxFollower, until) -> None:
+    stop = asyncio.Event()
+    job = asyncio.create_task(follow_all([follower], stop))
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline and not await asyncio.to_thread(until):
+        await asyncio.sleep(0.1)
+    stop.set()
+    await job
+
+
+def _originates(sim: AmiSimulator) -> list[str | None]:
+    return [a.get("ChannelId") for _, a in sim.actions if a.get("Action") == "Originate"]
+
+
+def test_four_placed_calls_through_the_recorded_pbx(database_url):
+    _, queue = _service(database_url)
+    placed = _placed_calls(queue, PLANS)
+
+    def decided() -> bool:
+        return all(_attempt(queue, task).status not in ("requested", "sent") for task, _ in placed)
+
+    sim, follower = _follow([TRACES / "f-callback.ami"], queue, decided)
+    assert decided() and follower.failures == 0
+    assert _originates(sim) == [channel_id for _, channel_id in placed]
+    views = [queue.callbacks.get(task).callback for task, _ in placed]
+    attempts = [view.attempts[0] for view in views]
+    assert [(a.outcome, a.status) for a in attempts] == [
+        ("reached", "resolved"),
+        ("no_answer", "resolved"),
+        ("busy", "resolved"),
+        (None, "agent_no_answer"),
+    ]
+    assert (views[0].state, views[0].resolution) == ("done", "called_back")
+    assert [v.state for v in views[1:]] == ["open", "open", "open"]
+    assert [v.failed_attempts for v in views] == [0, 1, 1, 0]
+
+
+def test_a_connection_reset_after_the_originate_never_rings_twice(database_url):
+    _, queue = _service(database_url)
+    ((task, channel_id),) = _placed_calls(queue, PLANS[:1])
+    scripts = [
+        Script(TRACES / "f-callback.ami", cut_after_messages=3, ending="reset"),
+        Script(TRACES / "a-answered.ami"),
+    ]
+    seen: dict[str, float] = {}
+
+    def settled() -> bool:  # decided, and a second connection has had time to send again
+        if _attempt(queue, task).status in ("requested", "sent"):
+            return False
+        seen.setdefault("at", time.monotonic())
+        return time.monotonic() - seen["at"] > 2.5
+
+    sim, follower = _follow(scripts, queue, settled)
+    assert follower.client.reconnects >= 1
+    attempt = _attempt(queue, task)
+    assert (attempt.outcome, attempt.status) in ((None, "failed"), (None, "lost"))
+    assert queue.callbacks.get(task).callback.is_open
+    assert _originates(sim) == [channel_id]
+    assert {index for index, _ in sim.actions} >= {0, 1}  # both connections were served
