@@ -521,6 +521,19 @@ def test_queue_giving_up_is_a_timeout_not_an_abandon() -> None:
     assert (record.ring_attempts, record.segments[0].ring_no_answers) == (1, 1)
 
 
+def test_abandon_then_queuestatus_timeout_is_a_timeout() -> None:
+    """Asterisk 22 reports a queue's max wait as an abandon; QUEUESTATUS=TIMEOUT corrects it."""
+    stream = [
+        *arrival(),
+        *queue_visit("jobcenter", 2, "abandoned", hold=10),
+        ev("VarSet", 12, Variable="QUEUESTATUS", Value="TIMEOUT"),
+        ev("Hangup", 14, Cause="16"),
+    ]
+    record = only(feed_all(make_tracker(), stream))
+    assert (record.outcome, record.wait_s, record.short_abandon) == ("timeout", 10, False)
+    assert record.segments[0].outcome == "timeout"
+
+
 def test_hangup_in_the_menu_during_hours_is_unanswered() -> None:
     """Reached a unit (by DID) but left without agent and without queue."""
     record = only(feed_all(make_tracker(), [*arrival(), ev("Hangup", 5)]))

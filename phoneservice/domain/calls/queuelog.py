@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from phoneservice.domain.calls.amifields import e164
+from phoneservice.domain.calls.classify import CallFacts, IsOpen, classify, open_at_arrival
 from phoneservice.domain.calls.records import (
     ABANDONED,
     ANSWERED,
@@ -115,9 +116,10 @@ class QueueLogCalls:
         *,
         pbx: str,
         unit_for_queue: Callable[[str], str | None],
-        is_open: Callable[[str, datetime], bool],
+        is_open: IsOpen,
         short_abandon_seconds: int,
     ) -> None:
+        """Take the registry's answers as callables."""
         self.pbx = pbx
         self.unit_for_queue = unit_for_queue
         self.is_open = is_open
@@ -135,11 +137,14 @@ class QueueLogCalls:
         return records, pending
 
     def _record(self, fold: _Fold) -> CallRecord:
-        """A finished fold as a call record."""
+        """A finished fold as a call record, judged by the one classifier."""
         first, last = fold.visits[0], fold.visits[-1]
         unit = self.unit_for_queue(first.queue)
-        wait = known_sum(v.wait_s for v in fold.visits)
-        outcome = last.outcome
+        segments = tuple(self._segment(v) for v in fold.visits)
+        # queue_log starts at the queue: its arrival is ENTERQUEUE, and a finished fold's
+        # end was seen; it never holds the dialplan's hours decision.
+        facts = CallFacts.of(segments, unit_open=open_at_arrival(unit, first.joined, self.is_open))
+        verdict = classify(facts, self.short_abandon_seconds)
         return CallRecord(
             pbx=self.pbx,
             uniqueid=fold.callid,
@@ -149,17 +154,17 @@ class QueueLogCalls:
             caller_number=e164(fold.caller),
             caller_name=None,
             arrived_at=first.joined,
-            during_hours=unit is not None and self.is_open(unit, first.joined),
+            during_hours=verdict.during_hours,
             pbx_hours=None,
             hours_disagree=False,
-            outcome=outcome,
-            short_abandon=outcome == ABANDONED and (wait or 0) < self.short_abandon_seconds,
-            wait_s=wait,
+            outcome=verdict.outcome,
+            short_abandon=verdict.short_abandon,
+            wait_s=facts.wait_s,
             ring_attempts=sum(v.rung for v in fold.visits),
             talk_s=known_sum(v.talk_s for v in fold.visits),
             agent=next((v.agent for v in reversed(fold.visits) if v.agent), None),
             ended_at=fold.last or last.joined,
-            segments=tuple(self._segment(v) for v in fold.visits),
+            segments=segments,
             source=SOURCE_QUEUE_LOG,
         )
 

@@ -1,22 +1,17 @@
 """Finished call records, the state of a call in flight, and the pure helpers that fill them.
 
 The tracker in :mod:`phoneservice.domain.calls.tracker` keeps one :class:`CallState` per call in
-flight; when the call ends, :class:`CallClassifier` turns it into a :class:`CallRecord`
-(SPEC §5.1) with the registry's answers.
+flight; when the call ends, it turns it into a :class:`CallRecord` (SPEC §5.1), whose
+outcome and hours come from :mod:`phoneservice.domain.calls.classify`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from phoneservice.domain.calls.amifields import (
-    display_name,
-    e164,
-    pbx_says_open,
-    whole_seconds,
-)
+from phoneservice.domain.calls.amifields import display_name, e164, whole_seconds
 
 ANSWERED = "answered"
 ABANDONED = "abandoned"
@@ -166,69 +161,6 @@ class CallState:
             return
         self.caller_number = e164(event.get("CallerIDNum")) or self.caller_number
         self.caller_name = display_name(event.get("CallerIDName")) or self.caller_name
-
-
-@dataclass(frozen=True, slots=True)
-class CallClassifier:
-    """Decides unit, phone hours and outcome of a finished call from the registry's answers."""
-
-    pbx: str
-    unit_for_queue: Callable[[str], str | None]
-    unit_for_did: Callable[[str], str | None]
-    is_open: Callable[[str, datetime], bool]
-    short_abandon_seconds: int
-
-    def unit_of(self, call: CallState, queue: str) -> str | None:
-        """The unit by queue name, else by the DID the call came in on."""
-        by_queue = self.unit_for_queue(queue) if queue else None
-        return by_queue or (self.unit_for_did(call.did) if call.did else None)
-
-    def record(self, call: CallState, ended_at: datetime, *, end_seen: bool) -> CallRecord:
-        """The finished call: unit of its first visit, outcome of its last, hours at arrival."""
-        segments = tuple(s.freeze(self.unit_of(call, s.queue), end_seen) for s in call.segments)
-        unit = segments[0].unit if segments else self.unit_of(call, "")
-        during = unit is not None and self.is_open(unit, call.arrived_at)
-        says_open = pbx_says_open(call.pbx_hours)
-        registry_closed = unit is not None and not during
-        outcome = _outcome(segments, registry_closed, says_open is False, end_seen=end_seen)
-        wait = known_sum(segment.wait_s for segment in segments)
-        short = outcome == ABANDONED and wait is not None and wait < self.short_abandon_seconds
-        return CallRecord(
-            pbx=self.pbx,
-            uniqueid=call.uniqueid,
-            linkedid=call.linkedid,
-            unit=unit,
-            queue=segments[0].queue if segments else None,
-            caller_number=call.caller_number,
-            caller_name=call.caller_name,
-            arrived_at=call.arrived_at,
-            during_hours=during,
-            pbx_hours=call.pbx_hours,
-            hours_disagree=unit is not None and says_open is not None and says_open != during,
-            outcome=outcome,
-            short_abandon=short,
-            wait_s=wait,
-            ring_attempts=sum(segment.ring_attempts for segment in segments),
-            talk_s=known_sum(segment.talk_s for segment in segments),
-            agent=next((s.agent for s in reversed(segments) if s.agent), None),
-            ended_at=ended_at,
-            segments=segments,
-        )
-
-
-def _outcome(
-    segments: tuple[Segment, ...], registry_closed: bool, pbx_closed: bool, *, end_seen: bool
-) -> str:
-    """The call's outcome: its last visit's, unless it never reached an agent while closed."""
-    last = segments[-1].outcome if segments else None
-    if last in (ANSWERED, UNKNOWN):
-        return last
-    reached_agent = any(segment.outcome == ANSWERED for segment in segments)
-    if not reached_agent and (registry_closed or (last is None and pbx_closed)):
-        return CLOSED
-    if last is None:
-        return UNANSWERED if end_seen else UNKNOWN
-    return last
 
 
 def known_sum(values: Iterable[int | None]) -> int | None:

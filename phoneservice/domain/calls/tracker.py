@@ -29,13 +29,13 @@ from phoneservice.domain.calls.amifields import (
     is_outgoing_line,
     seconds,
 )
+from phoneservice.domain.calls.recorder import CallRecorder
 from phoneservice.domain.calls.records import (
     ABANDONED,
     ANSWERED,
     LEFT,
     QUEUED,
     TIMEOUT,
-    CallClassifier,
     CallRecord,
     CallState,
     InFlightCall,
@@ -69,7 +69,7 @@ class CallTracker:
     ) -> None:
         """Take the registry's answers as callables; reject bad settings at once."""
         _check_settings(pbx, inbound_contexts, short_abandon_seconds, complete_grace_s)
-        self._classifier = CallClassifier(
+        self._recorder = CallRecorder(
             pbx, unit_for_queue, unit_for_did, is_open, short_abandon_seconds
         )
         self._inbound = frozenset(inbound_contexts)
@@ -132,11 +132,15 @@ class CallTracker:
             self._call(event, now, adopt=True)
 
     def on_var_set(self, event: Event, now: datetime) -> None:
-        """Record the dialplan's own phone-hours decision (the ``hours_variable``)."""
+        """Record the dialplan's hours decision (``hours_variable``) and a queue's timeout."""
         call = self._call(event, now)
         name = event.get("Variable", "").lstrip("_")
-        if call is not None and self._hours_variable and name == self._hours_variable:
+        if call is None:
+            return
+        if self._hours_variable and name == self._hours_variable:
             call.pbx_hours = event.get("Value") or None
+        elif name == "QUEUESTATUS" and event.get("Value") == "TIMEOUT" and call.segments:
+            _timed_out(call.segments[-1])
 
     def on_new_callerid(self, event: Event, now: datetime) -> None:
         """The caller ID of the inbound channel was set, changed or withheld."""
@@ -305,7 +309,7 @@ class CallTracker:
 
     def _finish(self, call: CallState, ended_at: datetime, *, end_seen: bool) -> None:
         """Freeze the call into its record and forget its state."""
-        self._finished.append(self._classifier.record(call, ended_at, end_seen=end_seen))
+        self._finished.append(self._recorder.record(call, ended_at, end_seen=end_seen))
         self._forget(call)
 
     def _forget(self, call: CallState) -> None:
@@ -358,6 +362,17 @@ def _check_settings(
         problems.append(f"complete_grace_s must be >= 0, got {grace!r}")
     if problems:
         raise DomainError("; ".join(problems))
+
+
+def _timed_out(segment: SegmentState) -> None:
+    """Queue() gave up on the caller: the abandon AMI reported first was a timeout.
+
+    Asterisk 22 sends ``QueueCallerAbandon`` for a queue's max wait as for a real abandon;
+    only the ``QUEUESTATUS=TIMEOUT`` after it, on a channel still up, tells them apart
+    (queue_log writes ``EXITWITHTIMEOUT``; the lab's k-queue-timeout recording shows it).
+    """
+    if segment.state in (ABANDONED, LEFT):
+        segment.state = TIMEOUT
 
 
 def _close_visit(segment: SegmentState, now: datetime) -> None:
