@@ -7,9 +7,10 @@ an hour), writes each as an OSM ``opening_hours`` value with our own export, and
 measures in the same run:
 
 * the status of all 500 at one instant with ``statuses`` (warm: repeated calls on the
-  same schedules, on a December Tuesday and in the summer closures; cold: fresh
-  schedules with empty caches), beside opening-hours-py ``is_open`` on the 500
-  pre-parsed values (and parsed afresh, for the cold row);
+  same schedules, on a December Tuesday and in the summer closures, and with every tenth
+  unit under a manual override, merged into its timeline; cold: fresh schedules with
+  empty caches), beside opening-hours-py ``is_open`` on the 500 pre-parsed values (and
+  parsed afresh, for the cold row; it has no overrides);
 * ``next_open`` across the Christmas closures (Borgerservice at 2026-12-23 16:00
   opens 2027-01-04 10:00) beside opening-hours-py ``next_change``.
 
@@ -41,7 +42,7 @@ from phoneservice.domain.hours.schedule import (
     Season,
     WeekHours,
 )
-from phoneservice.domain.hours.status import status, statuses
+from phoneservice.domain.hours.status import Override, status, statuses
 from phoneservice.domain.hours.wallclock import MINUTES_PER_DAY
 from phoneservice.present.exports.osm import opening_hours
 from phoneservice.registry import Registry, load_registry
@@ -51,6 +52,7 @@ CHRISTMAS_UNIT = "borgerservice"
 CHRISTMAS_AT = "2026-12-23T16:00"  # closed from here until Monday 4 January 10:00
 SUMMER_AT = "2027-07-12T10:00"  # week 28: PPR and Tandplejen closed for three weeks
 CHRISTMAS_OPENS = "2027-01-04T10:00"
+OVERRIDDEN_EVERY = 10  # every tenth unit is closed by a manual override around AT
 SHIFTS = (0, 15, -15, 30, -30, 45, -45, 60, -60)  # minutes; copy n of a unit gets SHIFTS[n % 9]
 TARGET_STATUS_MS = 2.0
 TARGET_NEXT_OPEN_US = 50.0
@@ -197,6 +199,12 @@ def measure(
             "ms",
             TARGET_STATUS_MS,
         ),
+        Row(
+            f"status of {n}, {n // OVERRIDDEN_EVERY} overridden",
+            *_warm(schedules, parsed, at, 300, overridden(len(schedules), at)),
+            "ms",
+            TARGET_STATUS_MS,
+        ),
         Row(f"status of {n}, cold", *_cold(schedules, values, reference, at), "ms", None),
         Row(
             "next_open across Christmas",
@@ -207,11 +215,28 @@ def measure(
     ]
 
 
+def overridden(count: int, at: datetime) -> list[Sequence[Override]]:
+    """Per unit, its overrides: every tenth closed from half an hour before ``at`` for an hour."""
+    brand = Override(
+        "bench",
+        at - timedelta(minutes=30),
+        at + timedelta(minutes=30),
+        False,
+        "Brandalarm",
+        "bench",
+    )
+    return [(brand,) if n % OVERRIDDEN_EVERY == 0 else () for n in range(count)]
+
+
 def _warm(
-    schedules: Sequence[Schedule], parsed: Sequence[Any], at: datetime, runs: int
+    schedules: Sequence[Schedule],
+    parsed: Sequence[Any],
+    at: datetime,
+    runs: int,
+    overrides: Sequence[Sequence[Override]] = (),
 ) -> tuple[float, float]:
     """Median ms of ``statuses`` and of ``is_open`` on the pre-parsed values."""
-    entries = [(s, ()) for s in schedules]
+    entries = [(s, overrides[n] if overrides else ()) for n, s in enumerate(schedules)]
     return (
         _median(lambda: statuses(entries, at), runs) * 1e3,
         _median(lambda: [oh.is_open(at) for oh in parsed], runs) * 1e3,

@@ -21,15 +21,16 @@ from phoneservice.domain.callbacks.rules import Attempt, Callback, CallbackRules
 from phoneservice.domain.calls.records import CallRecord
 from phoneservice.domain.errors import require_aware
 from phoneservice.domain.hours.calendar import MUNICIPAL, Calendar
-from phoneservice.domain.hours.status import status
 from phoneservice.registry import Registry
 from phoneservice.registry.holder import RegistryHolder, as_holder
+from phoneservice.services.hours import HoursService
+from phoneservice.services.overrides import OverrideService
 from phoneservice.storage.callback_repository import CallbackRepository
 from phoneservice.storage.callbacks import RetentionRepository
 
 Clock = Callable[[], datetime]
 Change = Callable[[Callback, datetime], Callback]
-IsOpen = Callable[[str, datetime], bool]
+IsOpen = Callable[[str, datetime], bool]  # HoursService.is_open
 LOST_AFTER = timedelta(minutes=10)  # a placed call without outcome this long is "lost"
 
 
@@ -87,11 +88,18 @@ class CallbackService:
         registry: Registry | RegistryHolder,
         clock: Clock,
         is_open: IsOpen | None = None,
+        *,
+        hours: HoursService | None = None,
     ) -> None:
         self.sessions = sessions
         self.holder = as_holder(registry)
         self.clock = clock
-        self.is_open = is_open or self._open_by_registry
+        # Open or closed is the hours service's answer, overrides included: ``is_open`` is
+        # its method; without it (or ``hours``), one over the overrides stored here is asked.
+        if is_open is None:
+            stored = OverrideService(sessions, self.holder, clock).in_force
+            is_open = (hours or HoursService(self.holder, clock, stored)).is_open
+        self.is_open = is_open
 
     @property
     def registry(self) -> Registry:
@@ -328,11 +336,6 @@ class CallbackService:
         """The id of the pair's open task, or None."""
         found = repo.open_for(number, unit)
         return None if found is None else found.id
-
-    def _open_by_registry(self, unit_id: str, at: datetime) -> bool:
-        """Whether the registry's hours have the unit open at ``at`` (an unknown unit: no)."""
-        unit = self.registry.units.get(unit_id)
-        return unit is not None and status(unit.schedule, at).open
 
     def _calendar(self, unit_id: str) -> Calendar:
         """The unit's calendar; the municipal one for a unit no longer in the registry."""

@@ -1,4 +1,9 @@
-"""Use cases: the questions the CLI, the web and the worker ask, with the clock injected."""
+"""Phone hours as use cases: open or closed (overrides included), hours and deadlines.
+
+:class:`HoursService` is the one owner of "is this unit open at T": the board, the API, the
+CLI, the call log, callbacks, overrides and the unit-state job ask it (or, in the worker's
+trigger, the same domain function it uses), never the domain's walk with their own overrides.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from phoneservice.domain.hours.schedule import DayPlan
-from phoneservice.domain.hours.status import Override, Status, effective_days, statuses
+from phoneservice.domain.hours.status import Override, Status, effective_days, unit_statuses
 from phoneservice.domain.hours.workdays import deadline
 from phoneservice.domain.units import Unit
 from phoneservice.registry import Registry
@@ -32,18 +37,28 @@ class Deadline:
     due_at: datetime
 
 
+OverrideSource = Callable[[], Sequence[Override]]
+
+
+def no_overrides() -> Sequence[Override]:
+    """The override source where none can be stored (a registry file without a database)."""
+    return ()
+
+
 class HoursService:
-    """Open/closed, effective hours and deadlines over the registry in use (hot-reloaded)."""
+    """The one answer to "is this unit open at T" (overrides included), effective hours and
+    deadlines, over the registry in use (hot-reloaded). Every door asks here.
+    """
 
     def __init__(
         self,
         registry: Registry | RegistryHolder,
         clock: Clock = system_clock,
-        overrides: Callable[[], Sequence[Override]] = tuple,
+        overrides: OverrideSource = no_overrides,
     ) -> None:
         self.holder = as_holder(registry)
         self.clock = clock
-        self.overrides = overrides
+        self.overrides = overrides  # the composition root wires the override cache
 
     @property
     def registry(self) -> Registry:
@@ -68,10 +83,17 @@ class HoursService:
     def status(self, ids: Sequence[str] = (), at: datetime | None = None) -> list[UnitStatus]:
         """Each unit's status at ``at`` (now by default), overrides included."""
         units = self.units(ids)
-        active = self.overrides()
-        entries = [(u.schedule, [o for o in active if o.unit == u.id]) for u in units]
-        found = statuses(entries, at or self.now())
+        pairs = [(unit.id, unit.schedule) for unit in units]
+        found = unit_statuses(pairs, at or self.now(), self.overrides())
         return [UnitStatus(unit, state) for unit, state in zip(units, found, strict=True)]
+
+    def is_open(self, unit_id: str, at: datetime) -> bool:
+        """Whether ``unit_id`` is open at ``at``, overrides included (an unknown unit: no)."""
+        unit = self.registry.units.get(unit_id)
+        if unit is None:
+            return False
+        (found,) = unit_statuses([(unit.id, unit.schedule)], at, self.overrides())
+        return found.open
 
     def hours(self, unit_id: str, first: date | None = None, days: int = 7) -> list[DayPlan]:
         """The effective intervals of a unit for ``days`` dates from ``first`` (today)."""

@@ -1,7 +1,8 @@
 """Manual overrides (SPEC §4.4): close a unit now, or open it outside its hours, until an end.
 
 An override always starts when it is made and has a fixed end: "for N minutes", "until
-a time" and "until the unit's next scheduled change" (asked of the hours engine then) all
+a time" and "until the unit's next change" (asked of the hours service then, overrides in
+force included, so it is refused for a unit that an override has closed already) all
 become an instant. Ending one early sets ``ended_at``; its effective end is the earlier
 of the two. Nothing runs when an override ends: the hours engine reads its end. Each
 create and end is written to the audit log in the same transaction.
@@ -22,10 +23,11 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
-from phoneservice.domain.hours.status import HORIZON_DAYS, Override, status
+from phoneservice.domain.hours.status import HORIZON_DAYS, Override
 from phoneservice.domain.units import Unit
 from phoneservice.registry import Registry
 from phoneservice.registry.holder import RegistryHolder, current
+from phoneservice.services.hours import HoursService
 from phoneservice.storage.accounts import AccountRepository
 from phoneservice.storage.models import AuditRow, OverrideRow
 from phoneservice.storage.overrides import OverrideRepository
@@ -113,9 +115,14 @@ class OverrideService:
         registry: Registry | RegistryHolder,
         clock: Clock,
         on_change: Callable[[], None] = lambda: None,
+        *,
+        hours: HoursService | None = None,
     ) -> None:
         self.sessions, self.registry, self.clock = sessions, registry, clock
         self.on_change = on_change  # e.g. this process's cache drops what it holds
+        # "Until the next change" asks the hours service; without one given, one over the
+        # overrides stored here, read afresh.
+        self.hours = hours or HoursService(registry, clock, self.in_force)
 
     def create(
         self, unit_id: str, *, open: bool, reason: str, until: Until, author: str
@@ -126,7 +133,7 @@ class OverrideService:
         row = OverrideRow(
             unit=unit.id,
             start=now,
-            end=_end(unit, now, open, until),
+            end=self._end(unit, now, open, until),
             open=open,
             reason=_reason(reason),
             author=author,
@@ -178,6 +185,31 @@ class OverrideService:
             found = (self._record(row).override() for row in rows)
             return tuple(o for o in found if o is not None)
 
+    def _end(self, unit: Unit, now: datetime, open: bool, until: Until) -> datetime:
+        """The instant ``until`` names, checked to be after now and within the horizon."""
+        if until.minutes is not None:
+            return now + timedelta(minutes=until.minutes)
+        if until.at is None:
+            return self._next_change(unit, now, open)
+        end = until.at.astimezone(now.tzinfo)
+        if end <= now:
+            raise OverrideError("past", f"the end {end.isoformat()} is not after now")
+        if end - now > MAX_AHEAD:
+            raise OverrideError("far", f"the end may be at most {HORIZON_DAYS} days ahead")
+        return end
+
+    def _next_change(self, unit: Unit, now: datetime, open: bool) -> datetime:
+        """The unit's next change, when it makes an override that changes something."""
+        (found,) = self.hours.status((unit.id,), now)
+        state = found.status
+        if state.open == open:
+            word = "open" if open else "closed"
+            raise OverrideError(f"already_{word}", f"{unit.id} is {word} already")
+        change = state.closes_at if state.open else state.next_open
+        if change is None:
+            raise OverrideError("no_change", f"{unit.id} has no scheduled change within a year")
+        return change
+
     def _now(self, registry: Registry) -> datetime:
         """Now in the registry's zone, to the second (what people type and read)."""
         return self.clock().astimezone(registry.timezone).replace(microsecond=0)
@@ -216,32 +248,6 @@ def _reason(text: str) -> str:
     if len(reason) > MAX_REASON:
         raise OverrideError("reason_long", f"the reason may have at most {MAX_REASON} characters")
     return reason
-
-
-def _end(unit: Unit, now: datetime, open: bool, until: Until) -> datetime:
-    """The instant ``until`` names, checked to be after now and within the horizon."""
-    if until.minutes is not None:
-        return now + timedelta(minutes=until.minutes)
-    if until.at is None:
-        return _next_change(unit, now, open)
-    end = until.at.astimezone(now.tzinfo)
-    if end <= now:
-        raise OverrideError("past", f"the end {end.isoformat()} is not after now")
-    if end - now > MAX_AHEAD:
-        raise OverrideError("far", f"the end may be at most {HORIZON_DAYS} days ahead")
-    return end
-
-
-def _next_change(unit: Unit, now: datetime, open: bool) -> datetime:
-    """The unit's next scheduled change, when it makes an override that changes something."""
-    state = status(unit.schedule, now)
-    if state.open == open:
-        word = "open" if open else "closed"
-        raise OverrideError(f"already_{word}", f"{unit.id} is {word} by its hours already")
-    change = state.closes_at if state.open else state.next_open
-    if change is None:
-        raise OverrideError("no_change", f"{unit.id} has no scheduled change within a year")
-    return change
 
 
 def _audit(session: Session, now: datetime, actor: str, action: str, row: OverrideRow) -> None:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 
 from phoneservice.domain.errors import DomainError, NaiveDatetimeError
-from phoneservice.domain.hours.status import Override, status
+from phoneservice.domain.hours.status import Override, status, unit_statuses
 from phoneservice.registry import Registry
 from tests.conftest import BORGERSERVICE, at, registry_from
 
@@ -575,6 +575,125 @@ def test_overrides(spec_registry, override, instant, expected):
     got = (state.open, state.reason, _iso(state.closes_at), _iso(state.next_open))
     assert got == expected
     assert (state.override is override) == override.covers(at(instant).timestamp())
+
+
+BRAND = _override("2026-11-23T11:00", "2026-11-23T12:00")
+SYSTEM = _override("2026-11-23T11:30", "2026-11-23T13:00", reason="Systemnedbrud")
+PAST_CLOSING = _override("2026-11-23T13:00", "2026-11-23T15:00")
+NIGHT = _override("2026-11-23T22:00", "2026-11-24T02:00", is_open=True, reason="Nattevagt")
+ENDED_EARLY = _override("2026-11-23T11:00", "2026-11-23T11:10")  # planned until 12:00
+LATE = _override("2026-11-23T13:00", "2026-11-23T16:00", is_open=True, reason="Ekstra")
+EVENING = _override("2026-11-23T16:00", "2026-11-23T18:00", is_open=True, reason="Ekstra")
+IN_EVENING = _override("2026-11-23T16:30", "2026-11-23T17:00")
+
+
+def _monday(text: str) -> datetime:
+    """A local time on Monday 23 November 2026 ("11:00"), or later that month ("24T10:00")."""
+    return at(f"2026-11-{text}" if "T" in text else f"2026-11-23T{text}")
+
+
+CLOSED = "uden for telefontid"
+
+# (id, overrides, instant, (open, reason, closes_at, next_open), the override in force);
+# times are local on Monday 23 November, "24T" on Tuesday. Borgerservice is open 10:00-14:00.
+MERGED_CASES = [
+    ("inside-before", [BRAND], "10:30", (True, "telefontid", "11:00", None), None),
+    ("inside-at-start", [BRAND], "11:00", (False, "Brandalarm", None, "12:00"), BRAND),
+    ("inside-during", [BRAND], "11:59", (False, "Brandalarm", None, "12:00"), BRAND),
+    ("inside-at-end", [BRAND], "12:00", (True, "telefontid", "14:00", None), None),
+    ("spanning-before", [PAST_CLOSING], "12:00", (True, "telefontid", "13:00", None), None),
+    (
+        "spanning-in-hours",
+        [PAST_CLOSING],
+        "13:30",
+        (False, "Brandalarm", None, "24T10:00"),
+        PAST_CLOSING,
+    ),
+    (
+        "spanning-after-hours",
+        [PAST_CLOSING],
+        "14:30",
+        (False, "Brandalarm", None, "24T10:00"),
+        PAST_CLOSING,
+    ),
+    ("spanning-over", [PAST_CLOSING], "15:00", (False, CLOSED, None, "24T10:00"), None),
+    ("night-before", [NIGHT], "21:00", (False, CLOSED, None, "22:00"), None),
+    ("night-open", [NIGHT], "23:00", (True, "Nattevagt", "24T02:00", None), NIGHT),
+    ("night-after-midnight", [NIGHT], "24T01:00", (True, "Nattevagt", "24T02:00", None), NIGHT),
+    ("night-over", [NIGHT], "24T02:00", (False, CLOSED, None, "24T10:00"), None),
+    (
+        "ended-early-during",
+        [ENDED_EARLY],
+        "11:05",
+        (False, "Brandalarm", None, "11:10"),
+        ENDED_EARLY,
+    ),
+    ("ended-early-after", [ENDED_EARLY], "11:10", (True, "telefontid", "14:00", None), None),
+    ("overlap-first", [BRAND, SYSTEM], "11:15", (False, "Brandalarm", None, "13:00"), BRAND),
+    ("overlap-both", [BRAND, SYSTEM], "11:45", (False, "Brandalarm", None, "13:00"), BRAND),
+    (
+        "overlap-both-other-order",
+        [SYSTEM, BRAND],
+        "11:45",
+        (False, "Systemnedbrud", None, "13:00"),
+        SYSTEM,
+    ),
+    ("overlap-second", [BRAND, SYSTEM], "12:30", (False, "Systemnedbrud", None, "13:00"), SYSTEM),
+    ("overlap-over", [BRAND, SYSTEM], "13:00", (True, "telefontid", "14:00", None), None),
+    ("opening-extends-hours", [LATE], "13:30", (True, "telefontid", "16:00", None), LATE),
+    ("opening-after-hours", [LATE], "15:00", (True, "Ekstra", "16:00", None), LATE),
+    (
+        "close-in-opening-before",
+        [EVENING, IN_EVENING],
+        "16:15",
+        (True, "Ekstra", "16:30", None),
+        EVENING,
+    ),
+    (
+        "close-in-opening-wins",
+        [EVENING, IN_EVENING],
+        "16:45",
+        (False, "Brandalarm", None, "17:00"),
+        IN_EVENING,
+    ),
+    (
+        "close-in-opening-after",
+        [EVENING, IN_EVENING],
+        "17:00",
+        (True, "Ekstra", "18:00", None),
+        EVENING,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "instant", "expected", "deciding"),
+    [case[1:] for case in MERGED_CASES],
+    ids=[case[0] for case in MERGED_CASES],
+)
+def test_overrides_merged_into_the_timeline(spec_registry, overrides, instant, expected, deciding):
+    state = status(spec_registry.unit("borgerservice").schedule, _monday(instant), overrides)
+    is_open, reason, closes, opens = expected
+    assert (state.open, state.reason) == (is_open, reason)
+    assert state.closes_at == (None if closes is None else _monday(closes))
+    assert state.next_open == (None if opens is None else _monday(opens))
+    assert state.override is deciding
+
+
+def test_each_unit_gets_only_its_own_overrides(spec_registry):
+    schedule = spec_registry.unit("borgerservice").schedule  # one schedule, two units
+    units = [("borgerservice", schedule), ("copy", schedule)]
+    other = Override("elsewhere", at("2026-11-23T09:00"), at("2026-11-23T20:00"), False, "x", "a")
+    found = unit_statuses(units, at("2026-11-23T11:00"), [other, BRAND])
+    assert [(s.open, s.reason) for s in found] == [(False, "Brandalarm"), (True, "telefontid")]
+    assert found[0].override is BRAND and found[1].override is None
+
+
+def test_a_long_closing_override_looks_past_the_window(spec_registry):
+    month = _override("2026-11-23T09:00", "2026-12-23T09:00")
+    state = status(spec_registry.unit("borgerservice").schedule, at("2026-11-23T11:00"), [month])
+    assert (state.open, state.reason) == (False, "Brandalarm")
+    assert _iso(state.next_open) == "2026-12-23T10:00:00+01:00"
 
 
 def test_override_rejects_bad_values():

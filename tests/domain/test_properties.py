@@ -110,21 +110,49 @@ def test_status_agrees_with_the_effective_intervals(schedule, moment):
     assert status(schedule, moment).open == any(s.start <= t < s.end for s in spans)
 
 
+@st.composite
+def overridden(draw: st.DrawFn) -> tuple[Schedule, datetime, list[Override]]:
+    """A schedule, an instant (whole seconds) and up to three overrides around it."""
+    moment = draw(instants).replace(microsecond=0)
+    found = []
+    for _ in range(draw(st.integers(0, 3))):
+        start = moment + timedelta(minutes=draw(st.integers(-48 * 60, 48 * 60)))
+        length = timedelta(minutes=draw(st.integers(1, 72 * 60)))
+        is_open, reason = draw(st.booleans()), draw(st.sampled_from(["Brandalarm", "Ekstra"]))
+        found.append(Override("u", start, start + length, is_open, reason, "test"))
+    return draw(schedules()), moment, found
+
+
+def _deciding(overrides: list[Override], moment: datetime) -> Override | None:
+    """The override in force: the first closing one, else the first opening one."""
+    active = [o for o in overrides if o.start <= moment < o.end]
+    return next((o for o in active if not o.open), active[0] if active else None)
+
+
 @PROPERTY
-@given(schedules(), instants)
-def test_cached_timeline_agrees_with_the_general_walk(schedule, moment):
-    expired = Override(
-        "x",
-        datetime(2000, 1, 1, tzinfo=UTC),
-        datetime(2000, 1, 2, tzinfo=UTC),
-        False,
-        "gammel",
-        "test",
-    )
-    fast, general = status(schedule, moment), status(schedule, moment, [expired])
-    assert (fast.open, fast.reason, fast.closes_at, fast.next_open) == (
-        general.open,
-        general.reason,
-        general.closes_at,
-        general.next_open,
-    )
+@given(overridden())
+def test_overrides_decide_open_and_the_reason(case):
+    schedule, moment, overrides = case
+    state, deciding = status(schedule, moment, overrides), _deciding(overrides, moment)
+    assert state.override is deciding
+    if deciding is None:
+        plain = status(schedule, moment)
+        assert (state.open, state.reason) == (plain.open, plain.reason)
+    elif not deciding.open:
+        assert (state.open, state.reason) == (False, deciding.reason)
+    else:
+        assert state.open
+
+
+@PROPERTY
+@given(overridden())
+def test_closes_at_and_next_open_hold_with_overrides(case):
+    schedule, moment, overrides = case
+    state = status(schedule, moment, overrides)
+    change = state.closes_at if state.open else state.next_open
+    if change is None:
+        return
+    assert change > moment
+    assert status(schedule, change, overrides).open is not state.open
+    if change - SECOND >= moment:
+        assert status(schedule, change - SECOND, overrides).open is state.open

@@ -2,7 +2,8 @@
 
 Precedence for a date (first match wins): unit exception, calendar closing day,
 season, weekly hours; then a half day cuts the result. Manual overrides act on
-instants, not dates, and are applied in :mod:`phoneservice.domain.hours.status`.
+instants, not dates, and are merged into the open pieces in
+:mod:`phoneservice.domain.hours.timeline`.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from phoneservice.domain.errors import require_aware
 from phoneservice.domain.hours.schedule import Schedule
-from phoneservice.domain.hours.status import Override, next_change
+from phoneservice.domain.hours.status import Override, unit_statuses
 
 OverrideSource = Callable[[], Sequence[Override]]
 # When no unit changes within the hours engine's horizon (only round-the-clock lines, or
@@ -30,8 +30,8 @@ class NextChangeTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3.x i
     """Fires at the earliest instant at which any of ``schedules`` opens or closes, or an
     override of one of them starts or ends.
 
-    The question is the hours engine's :func:`next_change`, asked afresh at every fire with
-    the overrides in force then, so daylight-saving changes, holidays and half days are
+    The question is the hours engine's (:func:`earliest_change`), asked afresh at every fire
+    with the overrides in force then, so daylight-saving changes, holidays and half days are
     exact. The trigger holds the live registry's schedules and an override source, so it
     lives in a memory job store and is rebuilt at start-up; it refuses to be pickled.
     """
@@ -77,11 +77,13 @@ class NextChangeTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3.x i
 def earliest_change(
     schedules: Mapping[str, Schedule], at: datetime, overrides: Sequence[Override] = ()
 ) -> datetime | None:
-    """The earliest :func:`next_change` after ``at`` among the units, or None."""
-    changes = (
-        next_change(schedule, at, [o for o in overrides if o.unit == unit_id])
-        for unit_id, schedule in schedules.items()
-    )
+    """The earliest next change after ``at`` among the units, or None.
+
+    Each unit's state comes from :func:`unit_statuses`, the function the hours service
+    asks, so the trigger and every other door agree on when a unit opens or closes.
+    """
+    states = unit_statuses(schedules.items(), at, overrides)
+    changes = (state.closes_at if state.open else state.next_open for state in states)
     found = itertools.chain(changes, override_bounds(schedules, at, overrides))
     # By instant: within one zone Python compares wall times, and in the repeated hour of
     # the fall-back night 02:45 (first pass) would count as later than 02:15 (second pass).
