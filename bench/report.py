@@ -32,13 +32,14 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Engine, make_url, text  # noqa: E402
 
-from phoneservice.domain.reports.figures import ReportRequest, offset_changes, periods  # noqa: E402
+from phoneservice.domain.reports.periods import periods  # noqa: E402
+from phoneservice.domain.reports.report import ReportRequest  # noqa: E402
 from phoneservice.registry import Registry, load_registry  # noqa: E402
 from phoneservice.services.reports import ReportService  # noqa: E402
 from phoneservice.storage.engine import create_engine_for, session_factory  # noqa: E402
 from phoneservice.storage.migrate import upgrade  # noqa: E402
-from phoneservice.storage.reports import ReportRepository  # noqa: E402
 from phoneservice.storage.rollup import backfill  # noqa: E402
+from tests.storage.direct_reports import DirectReportRepository, offset_changes  # noqa: E402
 
 SCHEMA = "bench_report"
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
@@ -214,7 +215,7 @@ def passes(
     parts = periods(year.first, year.last, None, registry.timezone)
     offsets = offset_changes(parts[0].start, parts[-1].end, registry.timezone)
     with session_factory(engine)() as session:
-        repo = ReportRepository(session)
+        repo = DirectReportRepository(session)
         runs: dict[str, Callable[[], object]] = {
             "calls": lambda: repo.call_cells(parts, None),
             "calls_direct": lambda: repo.call_cells_direct(parts, None),

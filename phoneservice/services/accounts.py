@@ -1,18 +1,18 @@
-"""Local accounts, API tokens, the login rate limit and the audit log (SPEC §11).
+"""Local accounts, sign-in and the login rate limit (SPEC §11).
 
-Passwords are argon2 hashes; tokens are 256 random bits shown once and stored as their
-SHA-256 (a token is a key, not a password: it cannot be guessed, so a slow hash buys
-nothing and would cost every API request). Each public method is one transaction.
+Passwords are argon2 hashes, made by an injected :class:`PasswordHasher`: production
+keeps argon2's default cost, tests use :func:`cheap_hasher`. Each public method is one
+transaction. API tokens are in :mod:`phoneservice.services.tokens`, the audit log in
+:mod:`phoneservice.services.audit`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -20,21 +20,24 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from phoneservice.domain.accounts import ROLES
+from phoneservice.services.audit import record
 from phoneservice.storage.accounts import AccountRepository
-from phoneservice.storage.models import ROLES, ApiTokenRow, AuditRow, LoginAttemptRow, UserRow
+from phoneservice.storage.models import LoginAttemptRow, UserRow
 
 Clock = Callable[[], datetime]
-SCOPES = ("read-status", "callbacks", "overrides")
 MIN_PASSWORD = 12
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
-TOKEN_PREFIX = "psk_"  # noqa: S105 - a marker that makes leaked tokens findable, not a secret
 # The rate limit (SPEC §11): failures counted over a window, per username and per address.
 LOGIN_WINDOW = timedelta(minutes=15)
 MAX_FAILURES_PER_USER = 5
 MAX_FAILURES_PER_ADDRESS = 20
-_HASHER = PasswordHasher()
-# Verifying against this when the user does not exist costs the same as a real check.
-_DUMMY_HASH = _HASHER.hash("phoneservice: no such user")
+_NO_SUCH_USER = "phoneservice: no such user"  # hashed once to time a failed lookup
+
+
+def cheap_hasher() -> PasswordHasher:
+    """argon2 at its lowest cost: for tests and demos, never for real passwords."""
+    return PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
 
 
 class AccountError(ValueError):
@@ -74,52 +77,18 @@ class User:
         return self.units if self.role == "agent" else frozenset()
 
 
-@dataclass(frozen=True, slots=True)
-class Token:
-    """An API token as its holder is known: name, scopes and units (None: all)."""
-
-    id: int
-    name: str
-    prefix: str
-    scopes: frozenset[str]
-    units: frozenset[str] | None
-    created_by: str
-    created_at: datetime
-    last_used_at: datetime | None
-    revoked_at: datetime | None
-
-    def allows(self, scope: str) -> bool:
-        """Whether the token carries ``scope`` and is not revoked."""
-        return self.revoked_at is None and scope in self.scopes
-
-    def unit_scope(self) -> frozenset[str] | None:
-        """The units whose callbacks this token sees; None: all of them."""
-        return self.units
-
-
-@dataclass(frozen=True, slots=True)
-class AuditEntry:
-    """One line of the audit log."""
-
-    at: datetime
-    actor: str
-    action: str
-    subject: str
-    detail: str | None
-    remote_addr: str | None
-
-
-def hash_token(secret: str) -> str:
-    """The stored form of a token."""
-    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
-
-
 class AccountService:
-    """Users, tokens, logins and the audit log over one database."""
+    """Users and their sign-in over one database."""
 
-    def __init__(self, sessions: sessionmaker[Session], clock: Clock) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Clock,
+        hasher: PasswordHasher | None = None,
+    ) -> None:
         self.sessions = sessions
         self.clock = clock
+        self.hasher = hasher or PasswordHasher()  # argon2's default cost; no hash made here
 
     def add_user(
         self,
@@ -137,7 +106,7 @@ class AccountService:
         row = UserRow(
             username=name,
             display_name=(display_name or name).strip() or name,
-            password_hash=_HASHER.hash(_password(password)),
+            password_hash=self.hasher.hash(_password(password)),
             role=role,
             active=True,
             created_at=now,
@@ -149,7 +118,7 @@ class AccountService:
                 raise AccountError(f"user {name!r} exists already")
             repo.add_user(row)
             repo.set_units(_id(row), sorted(units))
-            _audit(repo, now, actor, "user.add", name, f"role={role} units={' '.join(units)}")
+            record(repo, now, actor, "user.add", name, f"role={role} units={' '.join(units)}")
             try:
                 session.commit()
             except IntegrityError as exc:  # another process created it just now
@@ -162,9 +131,9 @@ class AccountService:
         with self.sessions() as session:
             repo = AccountRepository(session)
             row = _existing_user(repo, username)
-            row.password_hash = _HASHER.hash(_password(password))
+            row.password_hash = self.hasher.hash(_password(password))
             row.password_changed_at = now
-            _audit(repo, now, actor, "user.passwd", row.username, None)
+            record(repo, now, actor, "user.passwd", row.username, None)
             session.commit()
 
     def update_user(
@@ -185,7 +154,7 @@ class AccountService:
             row.role, row.active = role, active
             repo.set_units(_id(row), units)
             detail = f"role={role} units={' '.join(units)} active={active}"
-            _audit(repo, now, actor, "user.update", row.username, detail)
+            record(repo, now, actor, "user.update", row.username, detail)
             session.commit()
             return _user(row, units)
 
@@ -211,11 +180,11 @@ class AccountService:
             repo = AccountRepository(session)
             self._throttle(repo, name, remote_addr, now)
             row = repo.user_by_name(name)
-            ok = _verify(row.password_hash if row else _DUMMY_HASH, password)
+            ok = self._verify(row.password_hash if row else self._dummy_hash(), password)
             ok = ok and row is not None and row.active
             repo.add_attempt(LoginAttemptRow(at=now, username=name, remote_addr=remote_addr, ok=ok))
-            if row is not None and ok and _HASHER.check_needs_rehash(row.password_hash):
-                row.password_hash = _HASHER.hash(password)
+            if row is not None and ok and self.hasher.check_needs_rehash(row.password_hash):
+                row.password_hash = self.hasher.hash(password)
             session.commit()
             return _user(row, repo.units_of(_id(row))) if ok and row is not None else None
 
@@ -230,127 +199,23 @@ class AccountService:
         ):
             raise LoginThrottled(f"too many failed logins from {address}")
 
-    def issue_token(
-        self,
-        name: str,
-        scopes: Collection[str],
-        *,
-        units: Collection[str] | None = None,
-        actor: str,
-    ) -> tuple[Token, str]:
-        """A new token and its secret, which is shown this once and never stored."""
-        if not name.strip():
-            raise AccountError("a token needs a name")
-        unknown = sorted(set(scopes) - set(SCOPES))
-        if unknown or not scopes:
-            raise AccountError(
-                f"scopes must be some of {', '.join(SCOPES)}; got {unknown or 'none'}"
-            )
-        secret, now = TOKEN_PREFIX + secrets.token_urlsafe(32), self.clock()
-        row = ApiTokenRow(
-            name=name.strip(),
-            prefix=secret[: len(TOKEN_PREFIX) + 6],
-            token_hash=hash_token(secret),
-            scopes=" ".join(sorted(set(scopes))),
-            units=" ".join(sorted(units)) if units else None,
-            created_by=actor,
-            created_at=now,
-        )
-        with self.sessions() as session:
-            repo = AccountRepository(session)
-            repo.add_token(row)
-            _audit(repo, now, actor, "token.issue", row.name, f"scopes={row.scopes}")
-            session.commit()
-            return _token(row), secret
+    def _verify(self, password_hash: str, password: str) -> bool:
+        """Whether ``password`` matches ``password_hash``."""
+        try:
+            return self.hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
 
-    def verify_token(self, secret: str) -> Token | None:
-        """The live token with this secret, or None; notes when it was last used."""
-        if not secret.startswith(TOKEN_PREFIX):
-            return None
-        now = self.clock()
-        with self.sessions() as session:
-            row = AccountRepository(session).token_by_hash(hash_token(secret))
-            if row is None or row.revoked_at is not None:
-                return None
-            if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
-                row.last_used_at = now
-                session.commit()
-            return _token(row)
-
-    def revoke_token(self, token_id: int, *, actor: str) -> None:
-        """Revoke a token; it stops working at once."""
-        now = self.clock()
-        with self.sessions() as session:
-            repo = AccountRepository(session)
-            row = repo.token_by_id(token_id)
-            if row is None:
-                raise AccountError(f"no token with id {token_id}")
-            if row.revoked_at is None:
-                row.revoked_at = now
-                _audit(repo, now, actor, "token.revoke", row.name, row.prefix)
-            session.commit()
-
-    def tokens(self) -> list[Token]:
-        """Every token, newest first."""
-        with self.sessions() as session:
-            return [_token(row) for row in AccountRepository(session).tokens()]
-
-    def audit(
-        self,
-        actor: str,
-        action: str,
-        subject: str,
-        detail: str | None = None,
-        *,
-        remote_addr: str | None = None,
-    ) -> None:
-        """Append one entry to the audit log (who, when, what)."""
-        with self.sessions() as session:
-            _audit(
-                AccountRepository(session),
-                self.clock(),
-                actor,
-                action,
-                subject,
-                detail,
-                remote_addr,
-            )
-            session.commit()
-
-    def audit_log(
-        self, *, actor: str | None = None, subject: str | None = None, limit: int = 200
-    ) -> list[AuditEntry]:
-        """The newest audit entries."""
-        with self.sessions() as session:
-            rows = AccountRepository(session).audit_entries(
-                actor=actor, subject=subject, limit=limit
-            )
-            return [
-                AuditEntry(r.at, r.actor, r.action, r.subject, r.detail, r.remote_addr)
-                for r in rows
-            ]
+    def _dummy_hash(self) -> str:
+        """A hash to verify against when the user does not exist: it costs as a real check."""
+        h = self.hasher
+        return _dummy_hash_of((h.time_cost, h.memory_cost, h.parallelism, h.hash_len, h.salt_len))
 
 
-def _audit(
-    repo: AccountRepository,
-    now: datetime,
-    actor: str,
-    action: str,
-    subject: str,
-    detail: str | None,
-    remote_addr: str | None = None,
-) -> None:
-    """Append an audit row in the caller's transaction."""
-    repo.audit(
-        AuditRow(
-            at=now,
-            actor=actor,
-            action=action,
-            subject=subject,
-            detail=detail,
-            remote_addr=remote_addr,
-        )
-    )
+@cache
+def _dummy_hash_of(cost: tuple[int, int, int, int, int]) -> str:
+    """The dummy hash of one cost profile, made once per process on first use, not at import."""
+    return PasswordHasher(*cost).hash(_NO_SUCH_USER)
 
 
 def _username(text: str) -> str:
@@ -376,14 +241,6 @@ def _check_role(role: str) -> None:
         raise AccountError(f"role {role!r}: use one of {', '.join(ROLES)}")
 
 
-def _verify(password_hash: str, password: str) -> bool:
-    """Whether ``password`` matches ``password_hash``."""
-    try:
-        return _HASHER.verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
-
-
 def _existing_user(repo: AccountRepository, username: str) -> UserRow:
     """The user, or :class:`AccountError`."""
     row = repo.user_by_name(username.strip().lower())
@@ -402,19 +259,3 @@ def _id(row: UserRow) -> int:
 def _user(row: UserRow, units: Sequence[str]) -> User:
     """The domain view of a user row."""
     return User(_id(row), row.username, row.display_name, row.role, frozenset(units), row.active)
-
-
-def _token(row: ApiTokenRow) -> Token:
-    """The domain view of a token row."""
-    units = frozenset(row.units.split()) if row.units else None
-    return Token(
-        row.id or 0,
-        row.name,
-        row.prefix,
-        frozenset(row.scopes.split()),
-        units,
-        row.created_by,
-        row.created_at,
-        row.last_used_at,
-        row.revoked_at,
-    )

@@ -12,7 +12,7 @@ from sqlmodel import Session
 
 from phoneservice.domain.calls.records import CallRecord
 from phoneservice.storage.repositories import CallRepository, WatermarkRepository
-from phoneservice.storage.rollup import DEFAULT_TIMEZONE, RollupRepository
+from phoneservice.storage.rollup import RollupRepository
 
 
 class NewCalls(Protocol):
@@ -29,11 +29,13 @@ class CallService:
         self,
         sessions: sessionmaker[Session],
         callbacks: NewCalls | None = None,
-        timezone: ZoneInfo = DEFAULT_TIMEZONE,
+        timezone: ZoneInfo | None = None,
     ) -> None:
         self.sessions = sessions
         self.callbacks = callbacks
-        self.timezone = timezone  # the registry's: the roll-up counts calls per local day
+        # The registry's: the roll-up counts calls per local day. Without a registry
+        # (tools that never read the reports) the days are UTC days.
+        self.timezone = timezone or ZoneInfo("UTC")
 
     def store(
         self, records: Sequence[CallRecord], pbx: str | None = None, seen: datetime | None = None

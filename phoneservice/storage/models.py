@@ -18,6 +18,7 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from phoneservice.domain.accounts import ROLES
 from phoneservice.domain.callbacks.rules import ATTEMPT_OUTCOMES
 from phoneservice.domain.calls.records import OUTCOMES
 from phoneservice.storage.types import UTCDateTime
@@ -258,10 +259,6 @@ class AttemptRow(SQLModel, table=True):
     channel_id: str | None = None  # the AMI Originate ChannelId: one per attempt
     status: str | None = None  # requested → sent → resolved | agent_no_answer | failed | lost
     agent_device: str | None = None  # the AMI channel that rings first: the agent's phone
-
-
-# SPEC §11: a viewer sees the board and reports; an agent also works its units' callbacks.
-ROLES = ("viewer", "agent", "admin")
 
 
 class UserRow(SQLModel, table=True):

@@ -7,29 +7,17 @@ processes and so cannot ask the worker's memory.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
-from datetime import datetime
+from dataclasses import asdict
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, RowMapping, Table, func, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from phoneservice.domain.pbx_state import PbxState
 from phoneservice.storage.models import PbxStateRow
 
 PBX_STATE = cast(Table, inspect(PbxStateRow).local_table)
-
-
-@dataclass(frozen=True, slots=True)
-class PbxState:
-    """One PBX's connection as the worker last wrote it."""
-
-    pbx: str
-    connected: bool
-    reconnects: int  # logins after the first one, since the writing worker started
-    last_event_at: datetime | None  # None: keep the stored one (no event seen yet)
-    updated_at: datetime
-    worker: str | None = None  # host:pid of the worker that wrote it
 
 
 class PbxStateRepository:

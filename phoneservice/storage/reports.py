@@ -10,18 +10,15 @@ index, because the retention purge changes them. The callbacks pass counts each 
 status; PostgreSQL adds the median time to acknowledge (``percentile_cont`` with
 grouping sets), SQLite returns a histogram of it for the domain to read.
 
-``call_cells_direct`` and ``closed_hours_direct`` are the same two passes over ``calls``
-themselves, kept as the reference the roll-up is tested against: local time computed in
-SQL without time zone support (the epoch second plus the UTC offset in force, from a
-short ``CASE`` over the range's DST changes, which Python computes from ``zoneinfo``).
+The same two passes computed from ``calls`` themselves, the reference the roll-up is
+tested against, are in the test suite (``tests/storage/direct_reports.py``).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import UTC, datetime
-from itertools import pairwise
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -35,8 +32,6 @@ from sqlalchemy import (
     cast,
     func,
     literal,
-    not_,
-    null,
     select,
     tuple_,
 )
@@ -44,25 +39,22 @@ from sqlalchemy.orm import Session
 
 from phoneservice.domain.callbacks.rules import CANCELLED, DONE, OPEN, UNREACHABLE
 from phoneservice.domain.calls.records import ANSWERED
-from phoneservice.domain.reports.figures import (
+from phoneservice.domain.reports.cells import (
     ALL_UNITS,
     CALLBACK_STATUSES,
-    EPOCH_HOUR_OF_WEEK,
-    HOURS_PER_WEEK,
     CallbackCell,
     CallCell,
     HourCell,
-    Period,
     ReportData,
     WithheldCell,
-    percentile,
 )
+from phoneservice.domain.reports.percentiles import percentile
+from phoneservice.domain.reports.periods import Period
 from phoneservice.domain.reports.rollup import unit_of, wait_of
 from phoneservice.storage.callbacks import ATTEMPTS, CALLBACKS, CALLS
 from phoneservice.storage.rollup import DAY_CELLS, HOUR_CELLS
 from phoneservice.storage.types import to_utc
 
-Offsets = Sequence[tuple[int, int]]
 Medians = dict[tuple[int | None, str], float]
 MEDIAN = 0.5
 
@@ -118,25 +110,6 @@ class ReportRepository:
         found = _counts(self._session.execute(query))
         return [(int(row[0]), *row[1:]) for row in found] if split else [(0, *r) for r in found]
 
-    def call_cells_direct(self, periods: Sequence[Period], unit: str | None) -> list[CallCell]:
-        """:meth:`call_cells` computed from ``calls`` (the reference for the roll-up).
-
-        The keys are columns and a ``CASE`` over two of them, whose number of groups
-        PostgreSQL estimates well, so it aggregates in parallel; an expression over
-        ``arrived_at`` (other than the period of a split report) would make it expect one
-        group per call and aggregate in one process.
-        """
-        c = CALLS.c
-        keys = [
-            c.unit,
-            c.outcome,
-            c.short_abandon,
-            c.during_hours,
-            case((c.outcome == ANSWERED, c.wait_s), else_=null()).label("wait_s"),
-        ]
-        found = self._counted(keys, c.arrived_at, periods, _of_unit(c.unit, unit))
-        return [_call_cell(row) for row in found]
-
     def withheld(self, periods: Sequence[Period], unit: str | None) -> list[WithheldCell]:
         """Missed calls with a withheld number (not erased by the purge), per outcome."""
         c = CALLS.c
@@ -149,20 +122,6 @@ class ReportRepository:
         ]
         found = self._counted(keys, c.arrived_at, periods, terms)
         return [WithheldCell(p, u, o, n) for p, u, o, n in found]
-
-    def closed_hours_direct(
-        self, periods: Sequence[Period], unit: str | None, offsets: Offsets
-    ) -> list[HourCell]:
-        """:meth:`closed_hours` computed from ``calls`` (the reference for the roll-up)."""
-        c = CALLS.c
-        epoch = self._epoch(c.arrived_at)
-        hour = (
-            (epoch + _offset_case(c.arrived_at, offsets)) // 3600 + EPOCH_HOUR_OF_WEEK
-        ) % HOURS_PER_WEEK
-        keys = [c.unit, hour.label("hour")]
-        terms = [not_(c.during_hours), *_of_unit(c.unit, unit)]  # ix_calls_outside_hours
-        found = self._counted(keys, c.arrived_at, periods, terms)
-        return [HourCell(p, u, int(h), n) for p, u, h, n in found]
 
     def callbacks(
         self, periods: Sequence[Period], unit: str | None, now: datetime
@@ -285,17 +244,6 @@ def _tree(column: ColumnElement[Any], starts: Sequence[Any], low: int, high: int
     return case((column < starts[middle], earlier), else_=later)
 
 
-def _offset_case(column: ColumnElement[datetime], offsets: Offsets) -> Any:
-    """The UTC offset in seconds in force at the instant in ``column``, from the changes."""
-    if len(offsets) == 1:
-        return literal(offsets[0][1], Integer)
-    whens = [
-        (column < datetime.fromtimestamp(since, UTC), offset)
-        for (_, offset), (since, _) in pairwise(offsets)
-    ]
-    return case(*whens, else_=offsets[-1][1])
-
-
 def _statuses(tasks: Subquery, now: datetime) -> list[ColumnElement[bool]]:
     """The test of each report status at ``now``, in the order of ``CALLBACK_STATUSES``."""
     t, at = tasks.c, to_utc(now)
@@ -324,20 +272,6 @@ def _acknowledged_at(tasks: Subquery) -> ColumnElement[Any]:
 def _counts(rows: Any) -> list[tuple[Any, ...]]:
     """Rows whose last column is a sum, with that sum as an ``int`` (PostgreSQL: numeric)."""
     return [(*row[:-1], int(row[-1])) for row in rows]
-
-
-def _call_cell(row: Any) -> CallCell:
-    """A row of the calls pass as a cell."""
-    period, unit, outcome, short, during, wait, count = row
-    return CallCell(
-        period=int(period),
-        unit=unit,
-        outcome=outcome,
-        short_abandon=bool(short),
-        during_hours=bool(during),
-        wait_s=None if wait is None else int(wait),
-        count=int(count),
-    )
 
 
 def _callback_cell(row: Any) -> CallbackCell:

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 from phoneservice.domain.calls.records import CallRecord, Segment
 from phoneservice.storage.bulk import from_arrays
 from phoneservice.storage.models import CallRow, SegmentRow, WatermarkRow
-from phoneservice.storage.rollup import DEFAULT_TIMEZONE, RollupRepository
+from phoneservice.storage.rollup import RollupRepository
 from phoneservice.storage.types import to_utc
 
 CALLS = cast(Table, inspect(CallRow).local_table)
@@ -51,9 +51,9 @@ Key = tuple[str, str]
 class CallRepository:
     """Finished calls and their queue visits, stored once per ``(pbx, uniqueid)``."""
 
-    def __init__(self, session: Session, timezone: ZoneInfo = DEFAULT_TIMEZONE) -> None:
+    def __init__(self, session: Session, timezone: ZoneInfo | None = None) -> None:
         self._session = session
-        self._rollup = RollupRepository(session, timezone)  # local days in the registry's zone
+        self._timezone = timezone  # the registry's: only writing needs it (the roll-up)
 
     def add(self, record: CallRecord) -> bool:
         """Store one call; False when a call with its ``(pbx, uniqueid)`` is already stored."""
@@ -81,8 +81,14 @@ class CallRepository:
         if segments:
             self._insert_segments(segments)
         new = [(inserted[key], record) for key, record in unique.items() if key in inserted]
-        self._rollup.add(record for _, record in new)
+        self._rollup().add(record for _, record in new)
         return new
+
+    def _rollup(self) -> RollupRepository:
+        """The roll-up in the registry's zone, which a repository that writes must be given."""
+        if self._timezone is None:
+            raise ValueError("storing calls needs the registry's time zone (the daily roll-up)")
+        return RollupRepository(self._session, self._timezone)
 
     def get(self, pbx: str, uniqueid: str) -> CallRecord | None:
         """The call with this key, or None."""

@@ -32,7 +32,6 @@ from phoneservice.storage.models import (
 DAY_CELLS = cast(Table, inspect(CallDayCellRow).local_table)
 HOUR_CELLS = cast(Table, inspect(CallHourCellRow).local_table)
 _CALLS = cast(Table, inspect(CallRow).local_table)
-DEFAULT_TIMEZONE = ZoneInfo("Europe/Copenhagen")  # where the registry's zone is unknown
 _BATCH = 20_000  # calls read per round of the Python backfill
 
 # PostgreSQL: the local date (and hour of the week) from the zone's rules in the server.
@@ -54,9 +53,12 @@ GROUP BY 1, 2, 3
 
 
 class RollupRepository:
-    """Keeps the roll-up in step with the calls inserted in the session's transaction."""
+    """Keeps the roll-up in step with the calls inserted in the session's transaction.
 
-    def __init__(self, session: Session, timezone: ZoneInfo = DEFAULT_TIMEZONE) -> None:
+    ``timezone`` is the registry's: the cells count calls per local day and hour.
+    """
+
+    def __init__(self, session: Session, timezone: ZoneInfo) -> None:
         self._session = session
         self._timezone = timezone
 

@@ -72,9 +72,7 @@ def device(value: object) -> str:
 
 def log(action: str, subject: str, detail: str | None = None) -> None:
     """One entry of the access log: the principal, what they did, to what, from where."""
-    store.accounts().audit(
-        principal().actor, action, subject, detail, remote_addr=request.remote_addr
-    )
+    store.audit().audit(principal().actor, action, subject, detail, remote_addr=request.remote_addr)
 
 
 def log_list(action: str, subject: str, count: int, ids: str) -> None:

@@ -30,7 +30,8 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
-from phoneservice.services.accounts import LoginThrottled, Token, User
+from phoneservice.services.accounts import LoginThrottled, User
+from phoneservice.services.tokens import Token
 from phoneservice.web import store
 from phoneservice.web.errors import problem
 
@@ -182,7 +183,7 @@ def _api_principal() -> Principal | None:
         kind, _, secret = header.partition(" ")
         if kind.lower() != "bearer" or not secret.strip():
             return None
-        token = store.accounts().verify_token(secret.strip())
+        token = store.tokens().verify_token(secret.strip())
         return integration(token) if token is not None else None
     user = staff()
     if user is None:
@@ -216,7 +217,7 @@ def login() -> Any:
     session.clear()  # nothing from before the sign-in survives it
     login_user(SignedIn(user))
     session.permanent = True
-    store.accounts().audit(user.username, "login", user.username, remote_addr=request.remote_addr)
+    store.audit().audit(user.username, "login", user.username, remote_addr=request.remote_addr)
     return redirect(target or url_for("board.board_page"))
 
 
@@ -225,9 +226,7 @@ def logout() -> Any:
     """Sign out (a POST with the CSRF token: a link cannot sign anyone out)."""
     user = staff()
     if user is not None:
-        store.accounts().audit(
-            user.username, "logout", user.username, remote_addr=request.remote_addr
-        )
+        store.audit().audit(user.username, "logout", user.username, remote_addr=request.remote_addr)
     logout_user()
     session.clear()
     return redirect(url_for("board.board_page"))

@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
-from phoneservice.storage.pbx_state import PbxState
+from phoneservice.domain.pbx_state import PbxState
 
 _log = logging.getLogger(__name__)
 

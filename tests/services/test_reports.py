@@ -20,23 +20,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from phoneservice.domain.calls.records import CallRecord
-from phoneservice.domain.reports.figures import (
-    Report,
-    ReportError,
-    ReportRequest,
-    hour_of_week,
-    offset_changes,
-    percentile,
-    periods,
-)
+from phoneservice.domain.reports.percentiles import percentile
+from phoneservice.domain.reports.periods import ReportError, periods
+from phoneservice.domain.reports.report import Report, ReportRequest
+from phoneservice.domain.reports.weeks import hour_of_week
+from phoneservice.present.reports import csv_table, report_shape
 from phoneservice.registry import Registry, UnknownUnitError
 from phoneservice.services.callbacks import CallbackService
 from phoneservice.services.calls import CallService
-from phoneservice.services.reports import ReportService, csv_table, report_shape
+from phoneservice.services.reports import ReportService
 from phoneservice.storage.engine import create_engine_for, session_factory
 from tests.conftest import TZ, at
 from tests.domain.test_callbacks_domain import call as citizen_call
 from tests.services.test_callbacks import Clock, lab_registry
+from tests.storage.direct_reports import offset_changes
 
 WEEK = ReportRequest(date(2026, 11, 16), date(2026, 11, 20))  # Monday to Friday
 REPORTED_AT = at("2026-11-23T12:00")  # Monday: tasks due Monday 15:00 are not due yet
@@ -114,7 +111,8 @@ def build_office(url: str, registry: Registry | None = None) -> Iterator[Office]
     clock = Clock(REPORTED_AT)
     callbacks = CallbackService(sessions, registry, clock)
     reports = ReportService(sessions, registry, clock)
-    yield Office(CallService(sessions, callbacks), callbacks, reports, clock, registry, url)
+    calls = CallService(sessions, callbacks, registry.timezone)
+    yield Office(calls, callbacks, reports, clock, registry, url)
     engine.dispose()
 
 

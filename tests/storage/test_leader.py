@@ -333,6 +333,7 @@ def active_marker(database_url: str, tmp_path: Path) -> int | None:
     return pids[0] if pids else None
 
 
+@pytest.mark.slow
 def test_one_worker_is_active_and_the_standby_takes_over(workers, database_url, tmp_path):
     first = workers("first")
     first.wait_for(ACTIVE, STARTUP)
@@ -351,6 +352,7 @@ def test_one_worker_is_active_and_the_standby_takes_over(workers, database_url, 
     assert second.stop() == 0
 
 
+@pytest.mark.slow
 def test_a_third_worker_stays_standby_while_one_is_active(workers):
     first = workers("first")
     first.wait_for(ACTIVE, STARTUP)
@@ -367,6 +369,7 @@ def test_a_third_worker_stays_standby_while_one_is_active(workers):
     assert len([other for other in others if other.says(ACTIVE)]) == 1
 
 
+@pytest.mark.slow
 def test_a_standby_stops_cleanly_on_sigterm(workers):
     first = workers("first")
     first.wait_for(ACTIVE, STARTUP)
@@ -376,6 +379,7 @@ def test_a_standby_stops_cleanly_on_sigterm(workers):
     assert not second.says(ACTIVE)
 
 
+@pytest.mark.slow
 def test_a_worker_that_loses_its_lock_stops_being_active(workers, database_url):
     first = workers("first")
     first.wait_for(ACTIVE, STARTUP)

@@ -1,7 +1,7 @@
 """The daily roll-up against the calls it counts, on SQLite and PostgreSQL.
 
 The report read from the roll-up must equal the report computed directly from ``calls``
-(``ReportRepository.call_cells_direct`` and ``closed_hours_direct``, the passes used
+(``DirectReportRepository.call_cells_direct`` and ``closed_hours_direct``, the passes used
 before the roll-up) on generated calls that span both DST changes of 2026, stored
 through ``CallRepository.add_many`` in batches, one of them twice. Ingesting a call
 again must not count it again, and the backfill of migration 0007 must give the same
@@ -26,28 +26,22 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from phoneservice.domain.calls.records import ABANDONED, ANSWERED, OUTCOMES, CallRecord
-from phoneservice.domain.reports.figures import (
-    Report,
-    ReportData,
-    ReportParameters,
-    ReportRequest,
-    build_report,
-    offset_changes,
-    periods,
-    row_names,
-)
+from phoneservice.domain.reports.cells import ReportData
+from phoneservice.domain.reports.figures import ReportParameters
+from phoneservice.domain.reports.periods import periods
+from phoneservice.domain.reports.report import Report, ReportRequest, build_report, row_names
 from phoneservice.domain.reports.rollup import rolled_up
+from phoneservice.present.reports import report_shape
 from phoneservice.services.calls import CallService
-from phoneservice.services.reports import ReportService, report_shape
+from phoneservice.services.reports import ReportService
 from phoneservice.storage.engine import create_engine_for, session_factory
 from phoneservice.storage.migrate import alembic_config, upgrade
-from phoneservice.storage.reports import ReportRepository
 from phoneservice.storage.repositories import CallRepository
 from phoneservice.storage.rollup import DAY_CELLS, HOUR_CELLS, RollupRepository
-from tests.conftest import TZ, run_cli
+from tests.conftest import LAB_REGISTRY, TZ, run_cli
 from tests.domain.test_callbacks_domain import call as citizen_call
 from tests.services.test_callbacks import Clock, lab_registry
-from tests.services.test_ingest import LAB_REGISTRY
+from tests.storage.direct_reports import DirectReportRepository, offset_changes
 
 # Both DST changes of 2026 in Europe: 29 March (02:00 → 03:00) and 25 October
 # (03:00 → 02:00: the hour from 02:00 occurs twice).
@@ -130,7 +124,7 @@ def rollup(session: Session) -> tuple[list[Any], list[Any]]:
 def both_reports(session: Session, request: ReportRequest, tz: ZoneInfo) -> tuple[Report, Report]:
     """The report from the roll-up and the report from ``calls`` directly."""
     parts = periods(request.first, request.last, request.by, tz)
-    repo = ReportRepository(session)
+    repo = DirectReportRepository(session)
     rolled = repo.data(parts, request.unit, NOW)
     offsets = offset_changes(parts[0].start, parts[-1].end, tz)
     direct = replace(
@@ -167,7 +161,7 @@ def test_report_from_the_rollup_equals_the_report_from_calls(engine: Engine, zon
         for request in REQUESTS:
             rolled, direct = both_reports(session, request, tz)
             assert rolled == direct, request
-        repo = ReportRepository(session)
+        repo = DirectReportRepository(session)
         parts = periods(date(2026, 3, 1), date(2026, 11, 30), "day", tz)
         assert Counter(repo.call_cells(parts, None)) == Counter(repo.call_cells_direct(parts, None))
         assert sum(cell.count for cell in repo.call_cells(parts, None)) == len(calls)

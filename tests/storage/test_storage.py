@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -105,8 +106,8 @@ def session(engine: Engine) -> Iterator[Session]:
 
 @pytest.fixture
 def repo(session: Session) -> CallRepository:
-    """The call repository on the test session."""
-    return CallRepository(session)
+    """The call repository on the test session (the roll-up counts UTC days)."""
+    return CallRepository(session, ZoneInfo("UTC"))
 
 
 def test_round_trip_keeps_every_field(repo: CallRepository, session: Session) -> None:

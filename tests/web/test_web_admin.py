@@ -12,9 +12,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from phoneservice.registry import Registry
-from phoneservice.services.accounts import AccountService
+from phoneservice.services.tokens import TokenService
 from tests.conftest import at
-from tests.staff import PASSWORD, accounts, add_user, csrf_token, login, staff_app
+from tests.staff import PASSWORD, accounts, add_user, audit, csrf_token, login, staff_app, tokens
 
 BS_OPEN = "/api/v1/units/borgerservice/open.txt"
 SECRET = re.compile(r'id="token-secret" class="secret" value="(psk_[^"]+)"')
@@ -44,8 +44,8 @@ def app(database_url: str, shipped: Registry, clock: Clock) -> Flask:
 
 
 @pytest.fixture
-def service(database_url: str, clock: Clock) -> AccountService:
-    return accounts(database_url, clock)
+def token_service(database_url: str, clock: Clock) -> TokenService:
+    return tokens(database_url, clock)
 
 
 @pytest.fixture
@@ -167,7 +167,7 @@ def test_ending_an_override_now(admin, app, database_url, clock):
     assert app.test_client().get(BS_OPEN).get_data(as_text=True) == "open"
     assert post(admin, end.group(1)).status_code == 302
     assert "Ændringen er allerede afsluttet." in page(admin)
-    actions = [(e.action, e.actor) for e in accounts(database_url, clock).audit_log()]
+    actions = [(e.action, e.actor) for e in audit(database_url, clock).audit_log()]
     assert ("override.create", "ida") in actions and ("override.end", "ida") in actions
 
 
@@ -182,7 +182,7 @@ def test_ending_an_override_now(admin, app, database_url, clock):
         ({"minutes": "99999999999999999999"}, "Skriv antallet af minutter"),
         ({"until": "time", "time": "25:00"}, "Skriv klokkeslættet som TT:MM"),
         ({"until": "someday"}, "Vælg, hvornår ændringen skal slutte."),
-        ({"until": "next", "action": "open"}, "Enheden har allerede åbent efter sin telefontid."),
+        ({"until": "next", "action": "open"}, "Enheden har allerede åbent nu."),
     ],
     ids=[
         "blank-reason",
@@ -230,7 +230,7 @@ def test_adding_changing_and_disabling_a_user(admin, app, database_url, clock):
     assert login(bo_client, "bo", "a brand new password") == 302
     post(admin, "/admin/users/bo", role="viewer", units="")  # no "active": disabled
     assert login(app.test_client(), "bo", "a brand new password") == 401
-    actions = [e.action for e in accounts(database_url, clock).audit_log(actor="ida")]
+    actions = [e.action for e in audit(database_url, clock).audit_log(actor="ida")]
     assert {"user.add", "user.update", "user.passwd"} <= set(actions)
 
 
@@ -291,11 +291,11 @@ def test_the_token_secret_is_shown_once_and_works_as_a_bearer_token(
     assert api.get("/api/v1/overrides", headers=bearer).get_json() == []
     refused = api.post("/api/v1/overrides", headers=bearer, json={"unit": "borgerservice"})
     assert refused.status_code == 403
-    (token,) = accounts(database_url, clock).tokens()
+    (token,) = tokens(database_url, clock).tokens()
     post(admin, f"/admin/tokens/{token.id}/revoke")
     assert "Nøglen er tilbagekaldt." in page(admin)
     assert api.get("/api/v1/overrides", headers=bearer).status_code == 401
-    actions = [e.action for e in accounts(database_url, clock).audit_log(actor="ida")]
+    actions = [e.action for e in audit(database_url, clock).audit_log(actor="ida")]
     assert {"token.issue", "token.revoke"} <= set(actions)
 
 
@@ -322,9 +322,9 @@ def test_the_audit_log_filters_by_actor(admin, database_url, clock):
 
 
 @pytest.fixture
-def api(app: Flask, service: AccountService) -> tuple[FlaskClient, dict[str, str]]:
+def api(app: Flask, token_service: TokenService) -> tuple[FlaskClient, dict[str, str]]:
     """A client and the headers of a token with every scope."""
-    _, secret = service.issue_token("script", ["read-status", "overrides"], actor="test")
+    _, secret = token_service.issue_token("script", ["read-status", "overrides"], actor="test")
     return app.test_client(), {"Authorization": f"Bearer {secret}"}
 
 
@@ -358,7 +358,7 @@ def test_the_api_creates_lists_and_ends_overrides(api, database_url, clock):
     assert client.get("/api/v1/overrides", headers=bearer).get_json() == []
     one = client.get(f"/api/v1/overrides/{record['id']}", headers=bearer).get_json()
     assert one["ended_by"] == "token:script"
-    actions = [e.action for e in accounts(database_url, clock).audit_log(actor="token:script")]
+    actions = [e.action for e in audit(database_url, clock).audit_log(actor="token:script")]
     assert actions == ["override.end", "override.create"]
 
 
@@ -431,8 +431,8 @@ def test_unknown_ids_are_404(api):
         assert client.get(f"/api/v1/overrides/{override_id}", headers=bearer).status_code == 404
 
 
-def test_a_token_for_some_units_overrides_only_those(app, service):
-    _, secret = service.issue_token("team", ["overrides"], units=["jobcenter"], actor="test")
+def test_a_token_for_some_units_overrides_only_those(app, token_service):
+    _, secret = token_service.issue_token("team", ["overrides"], units=["jobcenter"], actor="test")
     client, bearer = app.test_client(), {"Authorization": f"Bearer {secret}"}
     body = {"unit": "borgerservice", "reason": "x", "minutes": 5}
     assert client.post("/api/v1/overrides", headers=bearer, json=body).status_code == 403

@@ -10,7 +10,9 @@ import pytest
 from phoneservice.cli import main
 from phoneservice.registry import Registry
 from phoneservice.services.accounts import AccountError, AccountService
-from tests.staff import PASSWORD, accounts, add_user, csrf_token, login, staff_app
+from phoneservice.services.audit import AuditService
+from phoneservice.services.tokens import TokenService
+from tests.staff import PASSWORD, accounts, add_user, audit, csrf_token, login, staff_app, tokens
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -27,6 +29,16 @@ def app(database_url: str, shipped: Registry):
 @pytest.fixture
 def service(database_url: str) -> AccountService:
     return accounts(database_url, clock)
+
+
+@pytest.fixture
+def token_service(database_url: str) -> TokenService:
+    return tokens(database_url, clock)
+
+
+@pytest.fixture
+def log(database_url: str) -> AuditService:
+    return audit(database_url, clock)
 
 
 def test_the_board_needs_no_login_and_offers_one(app):
@@ -138,10 +150,10 @@ def test_a_disabled_user_is_signed_out_at_the_next_request(app, database_url, se
     assert login(client, "anne") == 401
 
 
-def test_logins_are_in_the_audit_log(app, database_url, service):
+def test_logins_are_in_the_audit_log(app, database_url, log):
     add_user(database_url, clock, "anne", "agent", "jobcenter")
     login(app.test_client(), "anne")
-    actions = [(e.actor, e.action) for e in service.audit_log()]
+    actions = [(e.actor, e.action) for e in log.audit_log()]
     assert ("anne", "login") in actions
     assert ("cli", "user.add") in actions
 
@@ -156,6 +168,23 @@ def test_passwords_are_argon2_hashes(database_url, service):
         stored = session.exec(select(UserRow)).one().password_hash
     assert stored.startswith("$argon2id$")
     assert PASSWORD not in stored
+
+
+def test_production_hashes_at_argon2s_default_cost_and_tests_at_the_cheapest(service):
+    from argon2 import PasswordHasher
+
+    default, cheap = PasswordHasher(), service.hasher
+    production = AccountService(service.sessions, clock).hasher
+    assert (production.time_cost, production.memory_cost) == (
+        default.time_cost,
+        default.memory_cost,
+    )
+    assert (cheap.time_cost, cheap.memory_cost) == (1, 8)
+
+
+def test_an_unknown_user_is_refused(service):
+    assert service.authenticate("nobody", PASSWORD, "10.0.0.1") is None
+    assert service.authenticate("nobody", PASSWORD, "10.0.0.1") is None  # dummy hash: made once
 
 
 @pytest.mark.parametrize(
@@ -178,26 +207,28 @@ def test_a_taken_username_is_refused(service):
         service.add_user("ANNE", PASSWORD, "viewer")
 
 
-def test_tokens_are_shown_once_stored_hashed_and_scoped(service):
+def test_tokens_are_shown_once_stored_hashed_and_scoped(token_service):
     from sqlmodel import select
 
     from phoneservice.storage.models import ApiTokenRow
 
-    token, secret = service.issue_token("crm", ["callbacks"], units=["jobcenter"], actor="admin")
-    with service.sessions() as session:
+    token, secret = token_service.issue_token(
+        "crm", ["callbacks"], units=["jobcenter"], actor="admin"
+    )
+    with token_service.sessions() as session:
         row = session.exec(select(ApiTokenRow)).one()
     assert secret not in (row.token_hash, row.prefix) and secret.startswith(row.prefix)
-    found = service.verify_token(secret)
+    found = token_service.verify_token(secret)
     assert found is not None and found.allows("callbacks") and not found.allows("overrides")
     assert found.units == frozenset({"jobcenter"})
-    assert service.verify_token(secret + "x") is None
-    service.revoke_token(token.id, actor="admin")
-    assert service.verify_token(secret) is None
+    assert token_service.verify_token(secret + "x") is None
+    token_service.revoke_token(token.id, actor="admin")
+    assert token_service.verify_token(secret) is None
 
 
-def test_a_token_with_an_unknown_scope_is_refused(service):
+def test_a_token_with_an_unknown_scope_is_refused(token_service):
     with pytest.raises(AccountError, match="scopes"):
-        service.issue_token("crm", ["everything"], actor="admin")
+        token_service.issue_token("crm", ["everything"], actor="admin")
 
 
 def test_user_commands_add_list_and_change_a_password(tmp_path, monkeypatch, capsys):
@@ -233,7 +264,7 @@ def _lines(*lines: str):
     return io.StringIO("".join(line + "\n" for line in lines))
 
 
-def test_behind_a_trusted_proxy_the_client_address_is_logged(database_url, shipped, service):
+def test_behind_a_trusted_proxy_the_client_address_is_logged(database_url, shipped, log):
     from phoneservice.settings import Settings
     from phoneservice.web import create_app
 
@@ -243,14 +274,14 @@ def test_behind_a_trusted_proxy_the_client_address_is_logged(database_url, shipp
     client = app.test_client()
     form = {"username": "anne", "password": PASSWORD, "csrf_token": csrf_token(client)}
     client.post("/login", data=form, headers={"X-Forwarded-For": "10.1.2.3"})
-    logins = [e for e in service.audit_log() if e.action == "login"]
+    logins = [e for e in log.audit_log() if e.action == "login"]
     assert [e.remote_addr for e in logins] == ["10.1.2.3"]
 
 
-def test_without_a_trusted_proxy_a_forwarded_address_is_ignored(app, database_url, service):
+def test_without_a_trusted_proxy_a_forwarded_address_is_ignored(app, database_url, log):
     add_user(database_url, clock, "anne", "agent", "jobcenter")
     client = app.test_client()
     form = {"username": "anne", "password": PASSWORD, "csrf_token": csrf_token(client)}
     client.post("/login", data=form, headers={"X-Forwarded-For": "10.1.2.3"})
-    logins = [e for e in service.audit_log() if e.action == "login"]
+    logins = [e for e in log.audit_log() if e.action == "login"]
     assert [e.remote_addr for e in logins] == ["127.0.0.1"]

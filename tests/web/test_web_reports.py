@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pytest
 from flask.testing import FlaskClient
 
-from phoneservice.services.reports import report_shape
+from phoneservice.present.reports import report_shape
 from tests.services.test_reports import (
     EXPECTED_CALLBACKS,
     EXPECTED_CALLS,
@@ -24,7 +24,7 @@ from tests.services.test_reports import (
     build_office,
     fill_week,
 )
-from tests.staff import accounts, add_user, login, staff_app
+from tests.staff import add_user, login, staff_app, tokens
 
 API = "/api/v1/reports"
 QUERY = "from=2026-11-16&to=2026-11-20"
@@ -153,7 +153,7 @@ def test_the_api_answers_the_shape_of_report_json(site: Site) -> None:
 
 
 def test_the_api_takes_a_token(site: Site, database_url: str) -> None:
-    service = accounts(database_url, lambda: REPORTED_AT)
+    service = tokens(database_url, lambda: REPORTED_AT)
     _, secret = service.issue_token("bi", ("read-status",), actor="test")
     response = site.anonymous.get(
         f"{API}?{QUERY}&by=month", headers={"Authorization": f"Bearer {secret}"}

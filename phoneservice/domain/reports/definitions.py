@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from phoneservice.domain.reports.figures import WAIT_PERCENTILE, Report
+from phoneservice.domain.reports.figures import WAIT_PERCENTILE
+from phoneservice.domain.reports.report import Report
 
 
 def N_(text: str) -> str:

@@ -17,7 +17,7 @@ from typing import NamedTuple, Protocol
 from zoneinfo import ZoneInfo
 
 from phoneservice.domain.calls.records import ANSWERED
-from phoneservice.domain.reports.figures import hour_of_week
+from phoneservice.domain.reports.weeks import hour_of_week
 
 NO_UNIT = ""  # a call that matched no unit: no unit id is empty
 NO_WAIT = -1  # not answered, or answered without a known wait

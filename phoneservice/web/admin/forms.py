@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 from flask_babel import lazy_gettext as _l
 from werkzeug.datastructures import MultiDict
 
+from phoneservice.domain.accounts import ROLES
 from phoneservice.domain.localtime import localize
-from phoneservice.services.accounts import SCOPES, AccountError
+from phoneservice.services.accounts import AccountError
 from phoneservice.services.overrides import MAX_MINUTES, MAX_REASON, OverrideError, Until
-from phoneservice.storage.models import ROLES
+from phoneservice.services.tokens import SCOPES
 
 Form = MultiDict[str, str]
 # An OverrideError's code → what the page says.
@@ -27,8 +28,8 @@ OVERRIDE_NOTICES = {
     "end": _l("Vælg, hvornår ændringen skal slutte."),
     "past": _l("Sluttidspunktet er allerede passeret."),
     "far": _l("Sluttidspunktet må højst ligge et år ude i fremtiden."),
-    "already_closed": _l("Enheden er allerede lukket efter sin telefontid. Vælg et klokkeslæt."),
-    "already_open": _l("Enheden har allerede åbent efter sin telefontid. Vælg et klokkeslæt."),
+    "already_closed": _l("Enheden er allerede lukket nu. Vælg et klokkeslæt."),
+    "already_open": _l("Enheden har allerede åbent nu. Vælg et klokkeslæt."),
     "no_change": _l("Enheden har ingen planlagt ændring inden for et år. Vælg et klokkeslæt."),
     "not_found": _l("Ændringen findes ikke."),
     "over": _l("Ændringen er allerede afsluttet."),

@@ -17,10 +17,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
+from phoneservice.domain.accounts import ROLES
 from phoneservice.registry import UnknownUnitError
-from phoneservice.services.accounts import SCOPES, AccountError, User
+from phoneservice.services.accounts import AccountError, User
 from phoneservice.services.overrides import MAX_ID, OverrideError
-from phoneservice.storage.models import ROLES
+from phoneservice.services.tokens import SCOPES
 from phoneservice.web import store
 from phoneservice.web.admin import forms
 from phoneservice.web.admin.forms import FormError
@@ -78,8 +79,8 @@ def admin_page() -> Page:
         active=active,
         over=[r for r in overrides.recent() if r not in active],
         users=accounts.users(),
-        tokens=accounts.tokens(),
-        audit=accounts.audit_log(actor=actor or None, limit=AUDIT_LIMIT),
+        tokens=store.tokens().tokens(),
+        audit=store.audit().audit_log(actor=actor or None, limit=AUDIT_LIMIT),
         actor=actor,
         scopes=SCOPES,
         roles=ROLES,
@@ -190,7 +191,7 @@ def issue_token() -> Page | Response:
     form = request.form
     try:
         units = forms.units(form.get("units", ""), service().registry.units)
-        token, secret = store.accounts().issue_token(
+        token, secret = store.tokens().issue_token(
             form.get("name", ""),
             forms.scopes(form.getlist("scopes")),
             units=units or None,
@@ -210,5 +211,5 @@ def revoke_token(token_id: int) -> str:
     """Revoke a token: it stops working at once."""
     if token_id > MAX_ID:
         raise FormError(_("Nøglen findes ikke."))
-    store.accounts().revoke_token(token_id, actor=principal().actor)
+    store.tokens().revoke_token(token_id, actor=principal().actor)
     return str(_("Nøglen er tilbagekaldt."))

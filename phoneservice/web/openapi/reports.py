@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from phoneservice.domain.reports.figures import CALLBACK_STATUSES, GROUPINGS
+from phoneservice.domain.reports.cells import CALLBACK_STATUSES
+from phoneservice.domain.reports.periods import GROUPINGS
 from phoneservice.web.openapi.document import _NULL_TEXT, _TEXT, _TIME, _json, _ref
 
 _SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"sessionCookie": []}]

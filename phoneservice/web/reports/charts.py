@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from phoneservice.domain.reports.figures import Section, UnitFigures
-from phoneservice.services.reports import week_grid
+from phoneservice.domain.reports.report import Section, UnitFigures
+from phoneservice.present.reports import week_grid
 
 LABEL_W, BAR_W, ROW_H, BAR_H = 170, 300, 34, 12  # bars per unit: two per row
 CELL, GRID_LEFT, GRID_TOP = 18, 34, 18  # the hour-of-week grid

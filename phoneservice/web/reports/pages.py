@@ -15,15 +15,9 @@ from flask_babel import format_decimal, gettext
 from flask_babel import gettext as _
 
 from phoneservice.domain.reports.definitions import FIGURES, GENERAL, values
-from phoneservice.domain.reports.figures import (
-    GROUPINGS,
-    NO_UNIT,
-    TOTAL,
-    Report,
-    ReportError,
-    ReportRequest,
-)
-from phoneservice.services.reports import TABLES, ReportService, csv_table, report_shape
+from phoneservice.domain.reports.periods import GROUPINGS, ReportError
+from phoneservice.domain.reports.report import NO_UNIT, TOTAL, Report, ReportRequest
+from phoneservice.present.reports import TABLES, csv_table, report_shape
 from phoneservice.web import store
 from phoneservice.web.auth import api_auth, login_required
 from phoneservice.web.board.api import bad, known, optional_day, service
@@ -94,8 +88,7 @@ def reports_api() -> tuple[Response, int, dict[str, str]]:
 def _report(required: bool) -> tuple[ReportRequest, Report]:
     """The report the query asks for; BadParameter (400) or UnknownUnitError (404)."""
     asked = _asked(required)
-    hours = service()
-    reports = ReportService(store.sessions(), hours.registry, hours.clock)
+    reports = store.reports()
     try:
         return asked, reports.report(asked)
     except ReportError as exc:

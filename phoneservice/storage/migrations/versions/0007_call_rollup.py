@@ -9,8 +9,8 @@ of the report's inputs (docs/reports.md); the write path keeps them up to date f
 on, and this migration fills them from the calls already stored. The local day needs
 the registry's time zone, which a migration does not know: ``upgrade(url,
 timezone=...)`` hands it over through the Alembic config attributes, and without it the
-backfill uses Europe/Copenhagen (``phoneservice db rebuild-rollup`` recomputes it for
-the registry's zone). The backfill is not frozen like the tables: it is
+backfill counts UTC days (``phoneservice db rebuild-rollup`` recomputes it for the
+registry's zone). The backfill is not frozen like the tables: it is
 ``phoneservice.storage.rollup.backfill``, so that it counts exactly as the write path
 does. If a later migration changes these tables, give this one a copy of it.
 """
@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from alembic import context, op
 
-from phoneservice.storage.rollup import DEFAULT_TIMEZONE, backfill
+from phoneservice.storage.rollup import backfill
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -85,9 +85,9 @@ def create_rollup() -> None:
 
 
 def _timezone() -> ZoneInfo:
-    """The registry's zone if the caller of the upgrade passed it, else the default."""
+    """The registry's zone if the caller of the upgrade passed it, else UTC."""
     zone = context.config.attributes.get("timezone")
-    return DEFAULT_TIMEZONE if zone is None else ZoneInfo(str(zone))
+    return ZoneInfo("UTC" if zone is None else str(zone))
 
 
 def downgrade() -> None:
