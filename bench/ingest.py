@@ -33,7 +33,7 @@ from phoneservice.registry import parse_registry  # noqa: E402
 from phoneservice.services.calls import CallService  # noqa: E402
 from phoneservice.storage.engine import create_engine_for, session_factory  # noqa: E402
 from phoneservice.storage.migrate import upgrade  # noqa: E402
-from tests.test_ingest import LAB_REGISTRY  # noqa: E402
+from tests.conftest import LAB_REGISTRY  # noqa: E402
 
 CHUNK = 65536
 
@@ -116,7 +116,7 @@ sys.path.insert(0, {str(ROOT)!r})
 from datetime import datetime
 from phoneservice.bootstrap import build_call_log
 from phoneservice.registry import parse_registry
-from tests.test_ingest import LAB_REGISTRY
+from tests.conftest import LAB_REGISTRY
 registry = parse_registry(LAB_REGISTRY, "lab.toml", datetime(2026, 11, 23).date())
 log = build_call_log(registry, "bench", lambda records, seen: len(records))
 for n in range({calls}):

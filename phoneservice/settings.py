@@ -7,9 +7,14 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from phoneservice.pbx.connection import AmiTarget
 
 DEFAULT_CONFIG = "config/opening_hours.toml"
 DEFAULT_INSTANCE = "instance"
+DATABASE_FILE = "phoneservice.sqlite3"  # the embedded database in the instance folder
 
 
 class SettingsError(ValueError):
@@ -30,6 +35,13 @@ class Settings:
     secret_key: str | None = field(default=None, repr=False)
     cookie_secure: bool | None = None  # None: secure, except for run/demo on loopback
     proxies: int = 0  # reverse proxies in front whose X-Forwarded-For/-Proto are trusted
+    # Parsed from ami_url and ami_secret (again after dataclasses.replace).
+    ami_targets: tuple[AmiTarget, ...] = field(default=(), init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        """Parse ``ami_url`` into the PBX targets (a bad URL is a SettingsError)."""
+        if self.ami_url:
+            object.__setattr__(self, "ami_targets", _targets(self.ami_url, self.ami_secret))
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -77,7 +89,33 @@ class Settings:
         if self.database_url:
             return self.database_url
         self.instance.mkdir(parents=True, exist_ok=True)
-        return f"sqlite:///{(self.instance / 'phoneservice.sqlite3').absolute()}"
+        return f"sqlite:///{(self.instance / DATABASE_FILE).absolute()}"
+
+    def has_database(self) -> bool:
+        """Whether the database exists: a server, or a SQLite file already made (never made)."""
+        path = self.sqlite_file()
+        return path is None or path.exists()
+
+    def sqlite_file(self) -> Path | None:
+        """The SQLite file of the database (the instance's by default); None for a server."""
+        url = self.database_url
+        if not url:
+            return self.instance / DATABASE_FILE
+        scheme, _, rest = url.partition("://")
+        if scheme.split("+")[0] != "sqlite":
+            return None
+        name = rest[1:].split("?")[0]  # sqlite:///relative or sqlite:////absolute
+        return Path(name) if name and name != ":memory:" else None
+
+
+def _targets(url: str, secret: str | None) -> tuple[AmiTarget, ...]:
+    """The PBXs of ``PHONESERVICE_AMI_URL`` (the parser is imported only when one is set)."""
+    from phoneservice.pbx.connection import parse_targets
+
+    try:
+        return tuple(parse_targets(url, secret or ""))
+    except ValueError as exc:  # the message starts with the variable's name
+        raise SettingsError(str(exc)) from exc
 
 
 def _count(env: Mapping[str, str], name: str) -> int:

@@ -9,8 +9,11 @@ from datetime import datetime
 from flask import Flask
 from flask.testing import FlaskClient
 
+from phoneservice.bootstrap import build
 from phoneservice.registry import Registry
-from phoneservice.services.accounts import AccountService, User
+from phoneservice.services.accounts import AccountService, User, cheap_hasher
+from phoneservice.services.audit import AuditService
+from phoneservice.services.tokens import TokenService
 from phoneservice.settings import Settings
 from phoneservice.storage.engine import create_engine_for, session_factory
 from phoneservice.web import create_app
@@ -23,14 +26,24 @@ CSRF_FIELD = re.compile(r'name="csrf_token" value="([^"]+)"')
 def staff_app(url: str, registry: Registry, clock: Callable[[], datetime]) -> Flask:
     """The real app over a migrated database at ``url`` (cookies over plain HTTP, as in tests)."""
     settings = Settings(config=str(SHIPPED_CONFIG), database_url=url, cookie_secure=False)
-    app = create_app(settings, registry=registry, clock=clock)
+    app = create_app(build(settings, clock, registry=registry, hasher=cheap_hasher()))
     app.config["TESTING"] = True
     return app
 
 
 def accounts(url: str, clock: Callable[[], datetime]) -> AccountService:
-    """The account service on the same database as the app."""
-    return AccountService(session_factory(create_engine_for(url)), clock)
+    """The account service on the same database as the app, hashing at the cheapest cost."""
+    return AccountService(session_factory(create_engine_for(url)), clock, cheap_hasher())
+
+
+def tokens(url: str, clock: Callable[[], datetime]) -> TokenService:
+    """The API token service on the same database as the app."""
+    return TokenService(session_factory(create_engine_for(url)), clock)
+
+
+def audit(url: str, clock: Callable[[], datetime]) -> AuditService:
+    """The audit log on the same database as the app."""
+    return AuditService(session_factory(create_engine_for(url)), clock)
 
 
 def add_user(

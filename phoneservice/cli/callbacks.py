@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import argparse
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from phoneservice.cli.calls import database_sessions
-from phoneservice.cli.common import Clock, common_options, emit, load
+from phoneservice.cli.common import Clock, common_options, emit, services
 from phoneservice.domain.callbacks.rules import STATES
 from phoneservice.present.shapes import callback_shape, local_iso
-from phoneservice.services.callbacks import CallbackService, PurgeReport
 from phoneservice.settings import Settings
+
+if TYPE_CHECKING:  # imported by the services when a command needs them (SQLAlchemy)
+    from phoneservice.services.callbacks import CallbackService, PurgeReport
 
 
 def register(commands: Any) -> None:
     """Add the callback commands to the parser."""
     common = common_options()
-    listing = commands.add_parser("callbacks", parents=[common], help="callback tasks")
+    listing = commands.add_parser("callbacks", parents=[common])
     listing.add_argument("--unit")
     listing.add_argument("--state", choices=STATES)
     listing.set_defaults(run=cmd_callbacks)
@@ -29,14 +30,13 @@ def register(commands: Any) -> None:
     call.add_argument("--user", default=os.environ.get("USER") or "cli", help="who calls")
     call.add_argument("--confirm-closed", action="store_true", help="call although closed")
     call.set_defaults(run=cmd_call)
-    purge = commands.add_parser("purge", parents=[common], help="run the retention purge now")
+    purge = commands.add_parser("purge", parents=[common])
     purge.set_defaults(run=cmd_purge)
 
 
 def callback_service(args: argparse.Namespace, settings: Settings, clock: Clock) -> CallbackService:
-    """The callback service over the registry and the migrated database."""
-    registry = load(args, settings, clock)
-    return CallbackService(database_sessions(settings), registry, clock)
+    """The callback service over the registry and the database."""
+    return services(args, settings, clock).callbacks
 
 
 def cmd_callbacks(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:

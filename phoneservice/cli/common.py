@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from phoneservice import bootstrap
+from phoneservice.bootstrap import Services
 from phoneservice.domain.localtime import parse_day, parse_instant
-from phoneservice.registry import Registry, load_registry
+from phoneservice.registry import Registry
 from phoneservice.services.hours import HoursService
 from phoneservice.settings import Settings
 
@@ -43,14 +46,21 @@ def common_options() -> Parser:
     return common
 
 
-def load(args: argparse.Namespace, settings: Settings, clock: Clock) -> Registry:
-    """The registry named on the command line (or by the settings)."""
-    return load_registry(args.config or settings.config, clock().date())
+def with_config(args: argparse.Namespace, settings: Settings) -> Settings:
+    """The settings with the registry named by ``--config``, when given."""
+    return dataclasses.replace(settings, config=args.config) if args.config else settings
+
+
+def services(
+    args: argparse.Namespace, settings: Settings, clock: Clock, *, migrate: bool = False
+) -> Services:
+    """The process's services over the registry named on the command line (loaded now)."""
+    return bootstrap.build(with_config(args, settings), clock, migrate=migrate)
 
 
 def hours_service(args: argparse.Namespace, settings: Settings, clock: Clock) -> HoursService:
-    """The hours service over the registry named on the command line."""
-    return HoursService(load(args, settings, clock), clock)
+    """The hours service over the registry named on the command line, overrides included."""
+    return services(args, settings, clock).hours
 
 
 def instant(text: str, registry: Registry, flag: str = "--at") -> datetime:

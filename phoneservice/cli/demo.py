@@ -16,16 +16,16 @@ import secrets
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from phoneservice.cli.common import Clock, UsageError, common_options
-from phoneservice.cli.web import _http_options, cmd_run
+from phoneservice.cli.processes import configure_logging
+from phoneservice.cli.web import _http_options, run_services, serve_run
 from phoneservice.demo.retime import retime, retime_to, span
-from phoneservice.demo.simulator import AmiSimulator, Script
-from phoneservice.services.accounts import AccountService
 from phoneservice.settings import Settings
-from phoneservice.storage.engine import create_engine_for, session_factory
-from phoneservice.storage.migrate import upgrade
+
+if TYPE_CHECKING:
+    from phoneservice.bootstrap import Services
 
 DEMO_USER = "demo"  # the simulated PBX's AMI login
 DEMO_ACCOUNT = "demo"  # the web sign-in the demo prints
@@ -39,7 +39,6 @@ def register(commands: Any) -> None:
     demo = commands.add_parser(
         "demo",
         parents=[common_options(), _http_options()],
-        help="run + a simulated PBX replaying recorded calls re-timed to now",
     )
     demo.add_argument(
         "--recording", type=Path, default=DEFAULT_RECORDING, help="the .ami recording to replay"
@@ -76,11 +75,9 @@ def unpacked(recording: Path, folder: Path) -> Path:
     return target / recording.with_suffix("").name
 
 
-def demo_account(settings: Settings, clock: Clock) -> str:
+def demo_account(services: Services) -> str:
     """An admin account ``demo`` with a fresh random password, which is returned."""
-    url = settings.database()
-    upgrade(url)
-    service = AccountService(session_factory(create_engine_for(url)), clock)
+    service = services.accounts  # the database is migrated on this first use
     password = secrets.token_urlsafe(12)
     if any(user.username == DEMO_ACCOUNT for user in service.users()):
         service.set_password(DEMO_ACCOUNT, password, actor="demo")
@@ -117,8 +114,9 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     recording: Path = args.recording
     if not recording.is_file():
         raise UsageError(f"--recording: no such file {recording}")
+    from phoneservice.demo.simulator import AmiSimulator, Script
+
     recording = unpacked(recording, settings.instance)
-    password = demo_account(settings, clock)
     secret = secrets.token_urlsafe(16)
     script = Script(recording, repeat_every=args.every / args.speed, prepare=Rounds())
     simulator = AmiSimulator([script], username=DEMO_USER, secret=secret, speed=args.speed)
@@ -129,6 +127,9 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
             ami_url=f"ami://{DEMO_USER}@127.0.0.1:{simulator.port}?name=demo",
             ami_secret=secret,
         )
+        configure_logging(settings)
+        services = run_services(args, settings, clock)
+        password = demo_account(services)
 
         def announce() -> None:
             print(
@@ -143,6 +144,6 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
                 flush=True,
             )
 
-        return cmd_run(args, settings, clock, ready=announce)
+        return serve_run(args, services, announce)
     finally:
         simulator.stop()

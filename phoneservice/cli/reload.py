@@ -8,7 +8,6 @@ load keeps the registry in use; see :mod:`phoneservice.registry.holder`.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import logging
 import signal
@@ -17,16 +16,9 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import Any
 
-from phoneservice.cli.common import Clock
 from phoneservice.registry.holder import RegistryHolder
-from phoneservice.settings import Settings
 
 _log = logging.getLogger("phoneservice.registry")
-
-
-def live_registry(args: argparse.Namespace, settings: Settings, clock: Clock) -> RegistryHolder:
-    """The registry named on the command line, loaded now (a bad file raises), reloadable."""
-    return RegistryHolder.load(args.config or settings.config, lambda: clock().date())
 
 
 @contextlib.contextmanager

@@ -12,25 +12,12 @@ import sys
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from phoneservice.cli.calls import database_sessions
-from phoneservice.cli.common import EXIT_OK, Clock, UsageError, common_options, day, emit, load
+from phoneservice.cli.common import EXIT_OK, Clock, UsageError, common_options, day, emit, services
 from phoneservice.domain.localtime import iso
 from phoneservice.domain.reports.definitions import FIGURES, GENERAL, values
-from phoneservice.domain.reports.figures import (
-    GROUPINGS,
-    Report,
-    ReportError,
-    ReportRequest,
-    Section,
-    UnitFigures,
-)
-from phoneservice.services.reports import (
-    TABLES,
-    ReportService,
-    csv_table,
-    report_shape,
-    week_grid,
-)
+from phoneservice.domain.reports.periods import GROUPINGS, ReportError
+from phoneservice.domain.reports.report import Report, ReportRequest, Section, UnitFigures
+from phoneservice.present.reports import TABLES, csv_table, report_shape, week_grid
 from phoneservice.settings import Settings
 
 WEEKDAYS = ("man", "tir", "ons", "tor", "fre", "lør", "søn")
@@ -39,7 +26,7 @@ DASH = "–"  # a figure whose denominator is 0
 
 def register(commands: Any) -> None:
     """Add ``report`` to the parser."""
-    report = commands.add_parser("report", parents=[common_options()], help="the figures")
+    report = commands.add_parser("report", parents=[common_options()])
     report.add_argument("--unit", help="one unit (default: all, and the total)")
     report.add_argument("--from", dest="first", required=True, help="first date (YYYY-MM-DD)")
     report.add_argument("--to", dest="last", required=True, help="last date, inclusive")
@@ -52,9 +39,9 @@ def cmd_report(args: argparse.Namespace, settings: Settings, clock: Clock) -> in
     """Print the report as text, JSON or one CSV table."""
     if args.json and args.csv:
         raise UsageError("--json and --csv cannot be combined")
-    registry = load(args, settings, clock)
     request = ReportRequest(day(args.first, "--from"), day(args.last, "--to"), args.unit, args.by)
-    service = ReportService(database_sessions(settings), registry, clock)
+    found = services(args, settings, clock)
+    registry, service = found.registry, found.reports
     try:
         report = service.report(request)
     except ReportError as exc:

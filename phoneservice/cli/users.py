@@ -9,18 +9,19 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from phoneservice.cli.calls import database_sessions
-from phoneservice.cli.common import Clock, UsageError, common_options, emit, load
-from phoneservice.services.accounts import AccountService, User
+from phoneservice.cli.common import Clock, UsageError, common_options, emit, services
+from phoneservice.domain.accounts import ROLES
 from phoneservice.settings import Settings
-from phoneservice.storage.models import ROLES
+
+if TYPE_CHECKING:  # imported by the services when a command needs them (argon2, SQLAlchemy)
+    from phoneservice.services.accounts import AccountService, User
 
 
 def register(commands: Any) -> None:
     """Add ``user`` and its actions to the parser."""
-    user = commands.add_parser("user", help="local accounts: add, passwd, list")
+    user = commands.add_parser("user")
     actions = user.add_subparsers(dest="action", required=True, parser_class=type(user))
     add = actions.add_parser("add", parents=[common_options()], help="create an account")
     add.add_argument("username")
@@ -37,19 +38,19 @@ def register(commands: Any) -> None:
     listing.set_defaults(run=cmd_list)
 
 
-def accounts(settings: Settings, clock: Clock) -> AccountService:
-    """The account service over the migrated database."""
-    return AccountService(database_sessions(settings), clock)
+def accounts(args: argparse.Namespace, settings: Settings, clock: Clock) -> AccountService:
+    """The account service over the database."""
+    return services(args, settings, clock).accounts
 
 
 def cmd_add(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Create an account; an agent's units must exist in the registry."""
-    registry = load(args, settings, clock)
+    found = services(args, settings, clock)
     for unit in args.unit:
-        registry.unit(unit)  # an unknown unit is invalid input
+        found.registry.unit(unit)  # an unknown unit is invalid input
     if args.role != "agent" and args.unit:
         raise UsageError("--unit is for agents; viewers and admins are not tied to units")
-    user = accounts(settings, clock).add_user(
+    user = found.accounts.add_user(
         args.username,
         read_password(args.password_stdin),
         args.role,
@@ -61,13 +62,13 @@ def cmd_add(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
 
 def cmd_passwd(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Set a new password for an account."""
-    accounts(settings, clock).set_password(args.username, read_password(args.password_stdin))
+    accounts(args, settings, clock).set_password(args.username, read_password(args.password_stdin))
     return emit(args, {"username": args.username.lower()}, [f"password set for {args.username}"])
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Every account with its role and units."""
-    shapes = [user_shape(u) for u in accounts(settings, clock).users()]
+    shapes = [user_shape(u) for u in accounts(args, settings, clock).users()]
     return emit(args, shapes, [user_line(s) for s in shapes] or ["no users"])
 
 

@@ -2,7 +2,7 @@
 
 Both serve with waitress in the main thread (:mod:`phoneservice.web.server`) until
 SIGTERM or SIGINT, then exit 0. ``run`` also hosts the worker of
-:mod:`phoneservice.cli.processes` (leader lock, scheduler, AMI followers) in a background
+:mod:`phoneservice.worker.process` (leader lock, scheduler, AMI followers) in a background
 thread with its own asyncio loop; the signal stops the web server first, then the worker,
 which stores what it holds before it returns. A worker that ends on its own (a lost lock,
 a failure) stops the web server too, and ``run`` exits 1.
@@ -10,27 +10,20 @@ a failure) stops the web server too, and ``run`` exits 1.
 
 from __future__ import annotations
 
-import _thread
 import argparse
-import asyncio
 import contextlib
 import dataclasses
-import logging
-import signal
-import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from phoneservice.cli.common import EXIT_FAILURE, EXIT_OK, Clock, UsageError, common_options
-from phoneservice.cli.processes import Source, _serve, _targets, configure_logging
-from phoneservice.cli.reload import hot_reload, live_registry
+from phoneservice.cli.common import EXIT_FAILURE, EXIT_OK, Clock, common_options, services
+from phoneservice.cli.processes import configure_logging
+from phoneservice.cli.reload import hot_reload
 from phoneservice.settings import Settings
-from phoneservice.storage.leader import LeaderError, LeaderLock
-from phoneservice.storage.migrate import upgrade
-from phoneservice.web import create_app
-from phoneservice.web.server import Stopped, bind, stop_on_signals
 
-_log = logging.getLogger("phoneservice.run")
+if TYPE_CHECKING:
+    from phoneservice.bootstrap import Services
+
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 8000
 WORKER_STOP_TIMEOUT = 20.0  # seconds the worker gets to store what it holds and stop
 
@@ -40,13 +33,11 @@ def register(commands: Any) -> None:
     web = commands.add_parser(
         "web",
         parents=[common_options(), _http_options()],
-        help="serve the web app and the JSON API (waitress; gunicorn: phoneservice.web.wsgi:app)",
     )
     web.set_defaults(run=cmd_web)
     run = commands.add_parser(
         "run",
         parents=[common_options(), _http_options()],
-        help="web + worker in one process (SQLite in the instance folder by default)",
     )
     run.set_defaults(run=cmd_run)
 
@@ -68,53 +59,59 @@ def _port(text: str) -> int:
 
 def cmd_web(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Serve the app until SIGTERM or SIGINT; a bad registry is reported before serving."""
+    from phoneservice.web import create_app
+    from phoneservice.web.server import Stopped, bind, stop_on_signals
+
     configure_logging(settings)
     settings.require_secret_key()  # sessions of several processes must share one key
-    registry = live_registry(args, settings, clock)  # ConfigError → exit 2, file:line errors
-    # SQLite in the instance folder unless DATABASE_URL says otherwise, migrated now:
-    # sign-in, the callback pages, /readyz and /metrics all use it.
+    # SQLite in the instance folder unless DATABASE_URL says otherwise: sign-in, the
+    # callback pages, /readyz and /metrics all use it. A schema that is behind is refused
+    # now (exit 1: run `phoneservice db upgrade`); only db upgrade, run and demo migrate.
     settings = dataclasses.replace(settings, database_url=settings.database())
-    upgrade(settings.database())
-    app = create_app(settings, registry=registry, clock=clock)
+    found = services(args, settings, clock)  # ConfigError: exit 2, file:line
+    found.connect()
+    app = create_app(found)
     # Stopped escapes the server only when the signal came before its loop started.
-    with stop_on_signals(), hot_reload(registry), contextlib.suppress(Stopped):
+    with stop_on_signals(), hot_reload(found.holder), contextlib.suppress(Stopped):
         bind(app, args.host, args.port).run()
     return EXIT_OK
 
 
-def cmd_run(
-    args: argparse.Namespace,
-    settings: Settings,
-    clock: Clock,
-    *,
-    ready: Callable[[], None] | None = None,
-) -> int:
-    """Web + worker in one process until SIGTERM or SIGINT (or until the worker ends).
+def run_services(args: argparse.Namespace, settings: Settings, clock: Clock) -> Services:
+    """The services of ``run`` and ``demo``: the web and the worker on one database.
 
-    ``ready`` is called once the web server is bound, just before it serves (``demo``).
+    SQLite in the instance folder unless DATABASE_URL is set, migrated by whichever part
+    uses it first; without a key, sessions are signed with one kept in the instance
+    folder, and served over plain HTTP on this machine, cookies cannot be Secure.
     """
-    configure_logging(settings)
-    registry = live_registry(args, settings, clock)
-    if settings.ami_url:
-        _targets(settings)  # a bad AMI URL is a usage error now, not later in the thread
-    url = settings.database()  # SQLite in the instance folder unless DATABASE_URL is set
-    try:
-        lock = LeaderLock.for_url(url)
-    except LeaderError as exc:
-        raise UsageError(f"PHONESERVICE_DATABASE_URL: {exc}") from exc
-    # The web part uses the same database as the worker (and /readyz probes it); without a
-    # key, sessions are signed with one kept in the instance folder, and served over plain
-    # HTTP on this machine, cookies cannot be Secure.
     settings = dataclasses.replace(
         settings,
-        database_url=url,
+        database_url=settings.database(),
         secret_key=settings.instance_secret_key(),
         cookie_secure=bool(settings.cookie_secure),
-    )  # the schema: the worker thread migrates it first thing
-    app = create_app(settings, registry=registry, clock=clock)
-    worker = WorkerThread(settings, registry, url, lock, clock)
+    )
+    return services(args, settings, clock, migrate=True)
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    """Web + worker in one process until SIGTERM or SIGINT (or until the worker ends)."""
+    configure_logging(settings)
+    return serve_run(args, run_services(args, settings, clock))
+
+
+def serve_run(
+    args: argparse.Namespace, found: Services, ready: Callable[[], None] | None = None
+) -> int:
+    """Serve the web and host the worker; ``ready`` is called once the server is bound."""
+    from phoneservice.web import create_app
+    from phoneservice.web.server import Stopped, bind, stop_on_signals
+    from phoneservice.worker.process import WorkerThread
+
+    lock = found.leader_lock()  # a database without a leader lock is reported now
+    app = create_app(found)
+    worker = WorkerThread(found, lock)
     # Signals before the thread starts: it may stop the server by SIGTERM; SIGHUP reloads.
-    with stop_on_signals(), hot_reload(registry):
+    with stop_on_signals(), hot_reload(found.holder):
         try:
             server = bind(app, args.host, args.port)
             worker.start()
@@ -126,58 +123,3 @@ def cmd_run(
         finally:
             worker.stop(WORKER_STOP_TIMEOUT)
     return worker.code if worker.code is not None else EXIT_FAILURE
-
-
-class WorkerThread(threading.Thread):
-    """The worker of ``phoneservice worker`` on its own asyncio loop in this thread."""
-
-    def __init__(
-        self, settings: Settings, registry: Source, url: str, lock: LeaderLock, clock: Clock
-    ) -> None:
-        # A daemon thread: a worker that does not stop within the timeout does not keep
-        # the process alive (the lock dies with it).
-        super().__init__(name="phoneservice-worker", daemon=True)
-        self._args = (settings, registry, url, lock, clock)
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._stop_event: asyncio.Event | None = None
-        self._started = threading.Event()
-        self._guard = threading.Lock()
-        self._stopping = False
-        self.code: int | None = None
-
-    def run(self) -> None:
-        """Run the worker until :meth:`stop`; if it ends first, stop the web server too."""
-        try:
-            self.code = asyncio.run(self._main())
-        except BaseException as exc:  # a message in the log, never a traceback
-            _log.error("worker failed: %s: %s", type(exc).__name__, exc)
-            self.code = EXIT_FAILURE
-        finally:
-            self._started.set()
-            with self._guard:
-                ended_alone = not self._stopping
-            if ended_alone:
-                _log.error("the worker stopped (exit code %s): stopping the web server", self.code)
-                _thread.interrupt_main(signal.SIGTERM)  # handled by stop_on_signals
-
-    async def _main(self) -> int:
-        self._loop, self._stop_event = asyncio.get_running_loop(), asyncio.Event()
-        self._started.set()
-        return await _serve(*self._args, stop=self._stop_event)
-
-    def stop(self, timeout: float) -> None:
-        """Ask the worker to stop (it stores what it holds) and wait up to ``timeout`` s."""
-        with self._guard:
-            self._stopping = True
-        if not self.is_alive():
-            return
-        self._started.wait(timeout)
-        loop, stop = self._loop, self._stop_event
-        if loop is not None and stop is not None:
-            # RuntimeError: the loop has already closed, the worker has ended
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(stop.set)
-        self.join(timeout)
-        if self.is_alive():
-            _log.error("the worker did not stop within %.0f s", timeout)
-            self.code = EXIT_FAILURE

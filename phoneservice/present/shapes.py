@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from phoneservice.domain.callbacks.rules import Attempt
-from phoneservice.domain.calls.records import CallRecord, Segment
 from phoneservice.domain.hours.schedule import DayPlan, Interval
 from phoneservice.domain.localtime import iso
 from phoneservice.domain.units import Unit
-from phoneservice.services.callbacks import CallbackView
 from phoneservice.services.hours import Deadline, UnitStatus
+
+if TYPE_CHECKING:  # only annotations: `status` and `hours` load neither calls nor callbacks
+    from phoneservice.domain.callbacks.rules import Attempt
+    from phoneservice.domain.calls.records import CallRecord, Segment
+    from phoneservice.services.callbacks import CallbackView
 
 
 def clock_text(minute: int) -> str:

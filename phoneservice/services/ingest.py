@@ -1,22 +1,32 @@
-"""``phoneservice ingest``: recorded AMI streams and queue_log files, logged as live."""
+"""``phoneservice ingest``: recorded AMI streams and queue_log files, logged as live.
+
+Reading a recording's bytes is the AMI transport's business: the composition root hands
+in a :class:`Recordings` (``phoneservice.pbx.recorded``), so this use case knows no PBX.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from phoneservice.domain.calls.queuelog import parse_queue_log
-from phoneservice.pbx.protocol import BANNER_PREFIX, parse_banner, parse_dicts
 from phoneservice.services.calllog import CallLog
 
-BANNER = BANNER_PREFIX.encode()
-READ_SIZE = 1 << 20
+Batches = Iterable[list[dict[str, str]]]
 
 
 class IngestError(ValueError):
     """A file that cannot be ingested; the message names it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Recordings:
+    """How recorded AMI streams are told apart and read; either may raise ValueError."""
+
+    is_recording: Callable[[Path], bool]
+    messages: Callable[[Path], Batches]
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,26 +38,28 @@ class IngestReport:
     added: int
 
 
-def is_recording(path: Path) -> bool:
-    """Whether a file is a recorded AMI stream (it starts with the AMI banner)."""
+def _is_recording(path: Path, reader: Recordings) -> bool:
+    """Whether a file is a recorded AMI stream; a file that cannot be read is named."""
     try:
-        with path.open("rb") as handle:
-            return handle.read(len(BANNER)) == BANNER
+        return reader.is_recording(path)
     except OSError as exc:
         raise IngestError(f"{path}: cannot be read: {exc.strerror}") from exc
 
 
-def split_inputs(paths: Sequence[Path]) -> tuple[list[Path], list[Path]]:
+def split_inputs(paths: Sequence[Path], reader: Recordings) -> tuple[list[Path], list[Path]]:
     """Recordings and queue_log files, each in the order given."""
-    recordings = [path for path in paths if is_recording(path)]
+    recordings = [path for path in paths if _is_recording(path, reader)]
     return recordings, [path for path in paths if path not in recordings]
 
 
 def ingest(
-    call_log: CallLog, recordings: Sequence[Path], queue_logs: Sequence[Path]
+    call_log: CallLog,
+    recordings: Sequence[Path],
+    queue_logs: Sequence[Path],
+    reader: Recordings,
 ) -> IngestReport:
     """Log recordings through the live path; queue_log alone is logged as it stands."""
-    messages = sum(_replay(call_log, path) for path in recordings)
+    messages = sum(_replay(call_log, path, reader) for path in recordings)
     if recordings:
         call_log.finish(call_log.last_seen or datetime.now(UTC))
     else:
@@ -56,10 +68,10 @@ def ingest(
     return IngestReport(len(recordings) + len(queue_logs), messages, call_log.stored)
 
 
-def _replay(call_log: CallLog, path: Path) -> int:
+def _replay(call_log: CallLog, path: Path, reader: Recordings) -> int:
     """Feed one recording; its end is a dropped connection, as it was for the recorder."""
     count = 0
-    for batch in _messages(path):
+    for batch in _messages(path, reader):
         for headers in batch:
             call_log.message(headers)
         count += len(batch)
@@ -69,19 +81,12 @@ def _replay(call_log: CallLog, path: Path) -> int:
     return count
 
 
-def _messages(path: Path) -> Iterator[list[dict[str, str]]]:
-    """The messages of a recording, a read at a time (a torn last message is left out)."""
-    with path.open("rb") as handle:
-        banner, buffer = parse_banner(handle.read(READ_SIZE))
-        if banner is None or not banner.startswith(BANNER_PREFIX):
-            raise IngestError(f"{path}: not an AMI recording (no banner)")
-        while True:
-            messages, buffer = parse_dicts(buffer)
-            yield messages
-            chunk = handle.read(READ_SIZE)
-            if not chunk:
-                return
-            buffer += chunk
+def _messages(path: Path, reader: Recordings) -> Batches:
+    """The messages of a recording; one that does not read as such is named."""
+    try:
+        yield from reader.messages(path)
+    except ValueError as exc:
+        raise IngestError(f"{path}: {exc}") from exc
 
 
 def _queue_log_only(call_log: CallLog, paths: Sequence[Path]) -> int:

@@ -18,9 +18,20 @@ from typing import Generic, TypeVar
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
+from phoneservice.domain.pbx_state import PbxState
 from phoneservice.storage.counts import CallbackCount, CallCount, CountRepository
-from phoneservice.storage.pbx_state import PbxState, PbxStateRepository
+from phoneservice.storage.pbx_state import PbxStateRepository
 
+# The counts are the storage's read models; the web takes them from here, not from storage.
+__all__ = [
+    "CACHE_SECONDS",
+    "Cached",
+    "CallCount",
+    "CallbackCount",
+    "MonitoringService",
+    "PbxStateService",
+    "is_stale",
+]
 CACHE_SECONDS = 15.0  # how long a process reuses its count of all calls
 # A worker refreshes its rows at least every 30 s (worker.md): a row older than this was
 # written by a worker that is gone, and its "connected" is no longer true.

@@ -10,6 +10,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 
 from phoneservice.storage.engine import create_engine_for
@@ -26,7 +28,7 @@ def alembic_config(connection: Connection | None = None, timezone: str | None = 
     """An Alembic configuration without alembic.ini; ``env.py`` runs on ``connection``.
 
     ``timezone`` (an IANA name) is the registry's, for migrations that compute local
-    dates (0007's roll-up backfill); without it they use Europe/Copenhagen.
+    dates (0007's roll-up backfill); without it they count UTC days.
     """
     config = Config()
     config.set_main_option("script_location", str(SCRIPT_LOCATION))
@@ -44,6 +46,18 @@ def upgrade(url: str, revision: str = "head", timezone: str | None = None) -> No
             command.upgrade(alembic_config(connection, timezone), revision)
     finally:
         engine.dispose()
+
+
+def revisions(url: str) -> tuple[str | None, str | None]:
+    """The database's schema revision (None when it has none) and the latest one."""
+    latest = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    engine = create_engine_for(url)
+    try:
+        with engine.connect() as connection:
+            found = MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+    return found, latest
 
 
 def _lock(connection: Connection) -> None:

@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
 from datetime import timedelta
 
 from flask import Flask, Response, current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from phoneservice.domain.hours.status import Override
+from phoneservice import bootstrap
+from phoneservice.bootstrap import Services
 from phoneservice.registry import Registry
 from phoneservice.registry.holder import RegistryHolder
 from phoneservice.services.clock import Clock, system_clock
-from phoneservice.services.hours import HoursService
 from phoneservice.settings import Settings
 
-EXTENSION = "phoneservice"
+EXTENSION = "phoneservice"  # the hours service
 SESSION_LIFETIME = timedelta(hours=10)  # a working day; then sign in again
 SETTINGS = "phoneservice.settings"
+SERVICES = "phoneservice.services"
 # Machine-read paths get the strictest policy: they never load scripts, styles or frames.
 _STRICT_PREFIXES = ("/api/", "/healthz", "/readyz")
 _STRICT_CSP = "default-src 'none'; frame-ancestors 'none'"
@@ -30,20 +30,28 @@ _PAGE_CSP = (
 
 
 def create_app(
-    settings: Settings | None = None,
+    services: Services | Settings | None = None,
     *,
     registry: Registry | RegistryHolder | None = None,
     clock: Clock | None = None,
 ) -> Flask:
-    """The Flask app over one registry, loaded now; a bad file raises ``ConfigError``."""
-    settings = settings if settings is not None else Settings.from_env()
-    clock = clock or system_clock
-    if registry is None:  # reloaded when the file changes (docs/web.md, "Hot reload")
-        registry = RegistryHolder.load(settings.config, lambda: clock().date())
+    """The Flask app over the process's services.
+
+    Given settings (or nothing: the environment's), the services are built here, over
+    ``registry`` or the file the settings name, loaded now (a bad file raises
+    ``ConfigError``) and reloaded when it changes (docs/web.md, "Hot reload"); the schema
+    is neither migrated nor checked (``/readyz`` shows what is missing).
+    """
+    if not isinstance(services, Services):
+        settings = services if services is not None else Settings.from_env()
+        clock = clock or system_clock
+        services = bootstrap.build(settings, clock, registry=registry, check_schema=False)
+    settings = services.settings
     app = Flask(__name__)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Danish names stay readable
     app.json.sort_keys = False  # type: ignore[attr-defined]  # fields in the SPEC's order
-    app.extensions[EXTENSION] = HoursService(registry, clock, _stored_overrides(app, settings))
+    app.extensions[SERVICES] = services
+    app.extensions[EXTENSION] = services.hours
     app.extensions[SETTINGS] = settings
     _configure_sessions(app, settings)
     if settings.proxies:  # behind nginx: the client's address and scheme, not the proxy's
@@ -51,13 +59,6 @@ def create_app(
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     _register(app)
     return app
-
-
-def _stored_overrides(app: Flask, settings: Settings) -> Callable[[], Sequence[Override]]:
-    """The manual overrides the hours service applies: from the database, kept ~2 s."""
-    from phoneservice.web import store
-
-    return store.override_cache(app, settings)
 
 
 def _configure_sessions(app: Flask, settings: Settings) -> None:

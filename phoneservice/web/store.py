@@ -1,84 +1,72 @@
-"""The web process's database: one engine per app, made on first use, and the services on it.
+"""The app's services (built by :mod:`phoneservice.bootstrap`), as the views reach them.
 
 Pages with personal data, the authenticated API and the admin use the database through
-the services built here per request. The board and the public API read only the manual
-overrides, through :func:`override_cache` (at most every ~2 s per process).
+these accessors; the engine is the process's one pool, made on first use. The board and
+the public API read only the manual overrides, through the hours service's cache.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-from flask import Flask, current_app
-from sqlalchemy import Engine
-from sqlalchemy.orm import sessionmaker
-from sqlmodel import Session
+from flask import current_app
 
-from phoneservice.domain.hours.status import Override
-from phoneservice.services.accounts import AccountService
-from phoneservice.services.callbacks import CallbackService
-from phoneservice.services.calls import CallService
-from phoneservice.services.overrides import OverrideCache, OverrideService
-from phoneservice.settings import Settings
-from phoneservice.storage.engine import DATABASE_FILE, create_engine_for, session_factory
-from phoneservice.web import EXTENSION, SETTINGS
+from phoneservice.bootstrap import Services
+from phoneservice.web import SERVICES
 
-SESSIONS = "phoneservice.sessions"
-OVERRIDE_CACHE = "phoneservice.override_cache"
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from phoneservice.services.accounts import AccountService
+    from phoneservice.services.audit import AuditService
+    from phoneservice.services.callbacks import CallbackService
+    from phoneservice.services.calls import CallService
+    from phoneservice.services.overrides import OverrideService
+    from phoneservice.services.reports import ReportService
+    from phoneservice.services.tokens import TokenService
 
 
-def sessions() -> sessionmaker[Session]:
-    """The app's session factory on the configured database (default: SQLite in the instance)."""
-    found: sessionmaker[Session] | None = current_app.extensions.get(SESSIONS)
-    if found is None:
-        settings: Settings = current_app.extensions[SETTINGS]
-        found = session_factory(create_engine_for(settings.database()))
-        current_app.extensions[SESSIONS] = found
+def services() -> Services:
+    """The services of the app in use."""
+    found: Services = current_app.extensions[SERVICES]
     return found
 
 
 def engine() -> Engine:
-    """The engine under :func:`sessions`: the process's one pool (``/readyz`` probes it)."""
-    bound: Engine = sessions().kw["bind"]
-    return bound
+    """The process's one database engine (``/readyz`` probes it)."""
+    return services().engine
 
 
 def accounts() -> AccountService:
-    """Accounts, tokens and the audit log."""
-    return AccountService(sessions(), current_app.extensions[EXTENSION].clock)
+    """Accounts and sign-in."""
+    return services().accounts
+
+
+def tokens() -> TokenService:
+    """API tokens."""
+    return services().tokens
+
+
+def audit() -> AuditService:
+    """The audit log."""
+    return services().audit
 
 
 def callbacks() -> CallbackService:
     """The callback queue over the app's registry."""
-    hours = current_app.extensions[EXTENSION]
-    return CallbackService(sessions(), hours.registry, hours.clock)
+    return services().callbacks
 
 
 def calls() -> CallService:
     """The logged calls (read only: the web stores none)."""
-    return CallService(sessions())
+    return services().calls
 
 
 def overrides() -> OverrideService:
     """Manual overrides; a write drops this process's cached ones at once."""
-    hours = current_app.extensions[EXTENSION]
-    cache: OverrideCache = current_app.extensions[OVERRIDE_CACHE]
-    return OverrideService(sessions(), hours.holder, hours.clock, cache.invalidate)
+    return services().overrides
 
 
-def override_cache(app: Flask, settings: Settings) -> OverrideCache:
-    """The overrides the app's hours service applies; none while there is no database."""
-
-    def load() -> tuple[Override, ...]:
-        if not has_database(settings):
-            return ()
-        with app.app_context():  # the hours service may be asked outside a request
-            return overrides().in_force()
-
-    cache = app.extensions[OVERRIDE_CACHE] = OverrideCache(load)
-    return cache
-
-
-def has_database(settings: Settings) -> bool:
-    """Whether a database is configured or the instance's SQLite file exists (never made here)."""
-    return bool(settings.database_url) or (Path(settings.instance) / DATABASE_FILE).exists()
+def reports() -> ReportService:
+    """The figures over the registry in use now."""
+    return services().reports

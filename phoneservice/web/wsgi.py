@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from phoneservice import logs
+from phoneservice import bootstrap, logs
 from phoneservice.settings import Settings
 from phoneservice.web import create_app
 
@@ -24,4 +24,4 @@ _settings = Settings.from_env()
 _settings = dataclasses.replace(_settings, database_url=_settings.database())
 _settings.require_secret_key()  # every gunicorn worker must sign sessions with one key
 logs.configure(_settings.log_format, [_settings.ami_secret])  # the app's lines; see web.md
-app = create_app(_settings)
+app = create_app(bootstrap.build(_settings, check_schema=False))  # migrated first: see above

@@ -11,10 +11,10 @@ import asyncio
 import contextlib
 import logging
 import signal
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from datetime import datetime
 
-from phoneservice.domain.callbacks.originate import FAILED, OriginateRequest, OriginateWatch
+from phoneservice.domain.callbacks.originate import FAILED, OriginateWatch
 from phoneservice.domain.callbacks.rules import LOST
 from phoneservice.pbx.client import (
     AmiClient,
@@ -24,55 +24,18 @@ from phoneservice.pbx.client import (
     Item,
     Received,
 )
-from phoneservice.services.callbacks import CallbackService, OriginateJob
+from phoneservice.services.callbacks import OriginateJob
 from phoneservice.services.calllog import FLUSH_SECONDS, CallLog
 from phoneservice.services.clock import system_clock
 from phoneservice.worker.amistate import AmiStateReporter
+from phoneservice.worker.dialer import OriginateOutbox
 
 _log = logging.getLogger(__name__)
 RESYNC_TIMEOUT = 30.0
 ORIGINATE_EVERY = 1.0  # seconds between looks at the outbox of placed calls
 ORIGINATE_TIMEOUT = 10.0  # for the Originate's own response (Async: the call goes on)
+__all__ = ["OriginateOutbox", "PbxFollower", "follow_all", "stop_on_signals", "watch_overrides"]
 OVERRIDE_POLL = 15.0  # seconds between looks at the stored overrides (docs/worker.md)
-
-
-class OriginateOutbox:
-    """The placed calls of one PBX's units, kept by the callback service (docs/callbacks.md)."""
-
-    def __init__(
-        self,
-        service: CallbackService,
-        units: Collection[str] | None = None,
-        *,
-        context: str = "callback",
-        caller_id: str = "",
-        limit: int = 20,
-    ) -> None:
-        self.service, self.units, self.limit = service, units, limit
-        self.context, self.caller_id = context, caller_id
-
-    def due(self) -> list[OriginateJob]:
-        """Requested calls to place now, oldest first."""
-        return self.service.due_originates(self.units, self.limit)
-
-    def mark_sent(self, channel_id: str) -> bool:
-        """Take one (committed); False when another worker took it."""
-        return self.service.mark_sent(channel_id)
-
-    def resolve(self, channel_id: str, outcome: str, at: datetime | None) -> None:
-        """Record what became of one."""
-        self.service.resolve(channel_id, outcome, at)
-
-    def request(self, job: OriginateJob) -> OriginateRequest:
-        """The Originate of a job: the agent's device first, then the citizen."""
-        return OriginateRequest(
-            job.channel_id,
-            job.agent_device,
-            job.citizen_number,
-            context=self.context,
-            caller_id=self.caller_id,
-            variables={"CALLBACK_ID": str(job.callback_id)},
-        )
 
 
 class PbxFollower:

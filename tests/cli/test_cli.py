@@ -151,6 +151,7 @@ def test_runtime_failure_exits_1(spec_config, capsys):
     assert "clock unavailable" in err and "Traceback" not in err
 
 
+@pytest.mark.slow
 def test_console_entry_point_runs_as_module(spec_config):
     done = subprocess.run(
         [

@@ -27,6 +27,8 @@ from phoneservice.domain.calls.tracker import HANDLERS
 from phoneservice.present.exports.asterisk import CONTEXT_PREFIX, DEFAULT_VARIABLE
 from tests.conftest import SHIPPED_CONFIG
 
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 UNITS = DEPLOY / "systemd"
@@ -557,7 +559,7 @@ def test_the_dialplan_asks_open_txt_with_short_timeouts() -> None:
     assert "CURLOPT(conntimeout)=" in before
     assert "CURLOPT(httptimeout)=" in before
     assert "/api/v1/units/${ARG1}/open.txt" in lines[curl]
-    api = (ROOT / "phoneservice" / "web" / "api.py").read_text(encoding="utf-8")
+    api = (ROOT / "phoneservice" / "web" / "board" / "api.py").read_text(encoding="utf-8")
     assert 'url_prefix="/api/v1"' in api
     assert '"/units/<unit_id>/open.txt"' in api
 
@@ -648,8 +650,10 @@ def alert_rules() -> list[dict[str, Any]]:
 
 
 def exported_metrics() -> set[str]:
-    """The metric names that ``phoneservice/web/metrics.py`` defines."""
-    tree = ast.parse((ROOT / "phoneservice" / "web" / "metrics.py").read_text(encoding="utf-8"))
+    """The metric names that ``phoneservice/web/ops/metrics.py`` defines."""
+    tree = ast.parse(
+        (ROOT / "phoneservice" / "web" / "ops" / "metrics.py").read_text(encoding="utf-8")
+    )
     return {
         node.value
         for node in ast.walk(tree)

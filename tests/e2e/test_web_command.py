@@ -30,7 +30,10 @@ CLI = [sys.executable, "-m", "phoneservice"]
 START_TIMEOUT = 30.0  # seconds until /healthz must answer
 STOP_TIMEOUT = 30.0  # seconds until the process must have exited after SIGTERM
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals"),
+]
 
 
 def free_port() -> int:

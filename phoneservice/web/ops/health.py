@@ -12,15 +12,14 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify
 from sqlalchemy import text
 
-from phoneservice.services.monitoring import CACHE_SECONDS, MonitoringService, is_stale
+from phoneservice.domain.pbx_state import PbxState
+from phoneservice.services.monitoring import MonitoringService, is_stale
 from phoneservice.settings import Settings
-from phoneservice.storage.pbx_state import PbxState
 from phoneservice.web import EXTENSION, SETTINGS, store
 
 blueprint = Blueprint("health", __name__)
 
 NO_STORE = {"Cache-Control": "no-store"}
-MONITORING = "phoneservice.services.monitoring"
 
 
 @blueprint.before_app_request
@@ -123,14 +122,8 @@ def database_state() -> dict[str, Any]:
 
 
 def monitoring() -> MonitoringService:
-    """The app's reader of counts and AMI state, on the probe engine (made once, kept)."""
-    found: MonitoringService | None = current_app.extensions.get(MONITORING)
-    if found is None:
-        settings: Settings = current_app.extensions[SETTINGS]
-        if not settings.database_url:
-            raise LookupError("no database is configured")
-        clock = current_app.extensions[EXTENSION].clock
-        seconds = current_app.config.get("METRICS_CACHE_SECONDS", CACHE_SECONDS)
-        found = MonitoringService(store.sessions(), clock, seconds)
-        current_app.extensions[MONITORING] = found
-    return found
+    """The app's reader of counts and AMI state, on the process's engine (made once, kept)."""
+    settings: Settings = current_app.extensions[SETTINGS]
+    if not settings.database_url:
+        raise LookupError("no database is configured")
+    return store.services().monitoring(current_app.config.get("METRICS_CACHE_SECONDS"))

@@ -19,11 +19,10 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
 
+from phoneservice.domain.pbx_state import PbxState
 from phoneservice.registry.holder import ReloadState
-from phoneservice.services.monitoring import is_stale
+from phoneservice.services.monitoring import CallbackCount, CallCount, is_stale
 from phoneservice.settings import Settings
-from phoneservice.storage.counts import CallbackCount, CallCount
-from phoneservice.storage.pbx_state import PbxState
 from phoneservice.web import EXTENSION, SETTINGS
 from phoneservice.web.ops.health import monitoring
 

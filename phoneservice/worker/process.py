@@ -1,0 +1,213 @@
+"""The worker process of ``phoneservice worker`` and ``run``: the leader lock, then the work.
+
+A worker waits (standby) until it holds the leader lock; the active worker migrates the
+schema, reads the stored overrides, follows every PBX of ``PHONESERVICE_AMI_URL`` and runs
+the scheduler until a signal, or until it loses the lock. ``run`` hosts the same worker
+in a :class:`WorkerThread` beside the web server.
+"""
+
+from __future__ import annotations
+
+import _thread
+import asyncio
+import contextlib
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from datetime import datetime
+
+from phoneservice.bootstrap import Services, queue_log_file, restart_settings
+from phoneservice.pbx.client import AmiClient
+from phoneservice.registry import Registry
+from phoneservice.storage.leader import LeaderLock, watch
+from phoneservice.worker.amistate import AmiStateReporter
+from phoneservice.worker.dialer import OriginateOutbox
+from phoneservice.worker.follower import (
+    PbxFollower,
+    follow_all,
+    stop_on_signals,
+    watch_overrides,
+)
+from phoneservice.worker.jobs.scheduler import JobScheduler, build_scheduler
+from phoneservice.worker.jobs.tasks import RECONCILE, UNIT_STATE, Action, Tasks
+
+_log = logging.getLogger("phoneservice.worker.follower")
+_run_log = logging.getLogger("phoneservice.run")  # what ``run`` says about its worker thread
+EXIT_OK, EXIT_FAILURE = 0, 1
+STANDBY_POLL = 1.0  # seconds between a standby's attempts to take the lock
+LOCK_CHECK_EVERY = 2.0  # seconds between the active worker's checks that it still holds it
+LOCK_CHECK_DEADLINE = 10.0  # a check that hangs this long counts as a lost lock
+
+
+def followers(services: Services) -> list[PbxFollower]:
+    """One client and one call log per PBX in ``PHONESERVICE_AMI_URL``."""
+    settings = services.settings
+    if not settings.ami_targets:
+        return []
+    reader = queue_log_file([settings.queue_log]) if settings.queue_log else None
+    outbox = OriginateOutbox(services.callbacks)
+    return [
+        PbxFollower(
+            AmiClient(target),
+            services.call_log(
+                target.name, queue_log=reader, since=services.calls.resume_point(target.name)
+            ),
+            # callbacks are placed through the first PBX (docs/worker.md)
+            originates=outbox if n == 0 else None,
+            state=AmiStateReporter(target.name, services.pbx_states.save),
+        )
+        for n, target in enumerate(settings.ami_targets)
+    ]
+
+
+async def serve(services: Services, lock: LeaderLock, stop: asyncio.Event | None = None) -> int:
+    """Standby until the lock is ours, then be the active worker until a signal or loss.
+
+    ``stop`` is set by SIGTERM/SIGINT, or by the caller when it passes one (``run``
+    hosts this in a thread, where signals do not reach the loop). The exit code: 0 when
+    stopped, 1 when the lock was lost.
+    """
+    if stop is None:
+        stop = asyncio.Event()
+        stop_on_signals(stop)
+    try:
+        if not await lock.wait_acquire(poll=STANDBY_POLL, stop=stop):
+            return EXIT_OK  # stopped while standby
+        _log.info("worker active: this worker holds the lock on %s", lock.name)
+        lost = await _active(services, lock, stop)
+    finally:
+        lock.release()
+    return EXIT_FAILURE if lost else EXIT_OK
+
+
+async def _active(services: Services, lock: LeaderLock, stop: asyncio.Event) -> bool:
+    """Run the scheduler and the followers while the lock holds; True if it was lost."""
+    watcher = asyncio.create_task(watch(lock, stop, LOCK_CHECK_EVERY, LOCK_CHECK_DEADLINE))
+    await asyncio.to_thread(services.connect)  # migrates: one engine for calls and jobs
+    overrides = services.live_overrides
+    await asyncio.to_thread(overrides.refresh)  # before the first call is judged
+    found = await asyncio.to_thread(followers, services)
+    if not found:
+        _log.info("PHONESERVICE_AMI_URL is not set: the AMI part stays idle")
+    for follower in found:
+        _log.info("following PBX %s", follower.client.target.name)
+    scheduler = _scheduler(services)
+    loop = asyncio.get_running_loop()
+    scheduler.tasks.register(RECONCILE, lambda _now: _ask_recheck(loop, found))
+    await asyncio.to_thread(scheduler.start)
+    unsubscribe = _follow_reloads(services, scheduler)
+    replan = scheduler.wake_unit_state  # an override starting or ending is a change
+    poller = asyncio.create_task(watch_overrides(overrides.refresh, replan, stop))
+    try:
+        await follow_all(found, stop)
+    finally:
+        unsubscribe()
+        stop.set()
+        await poller
+        await asyncio.to_thread(scheduler.shutdown)
+    return await watcher
+
+
+def _scheduler(services: Services) -> JobScheduler:
+    """The scheduler on the worker's database: overdue marking, purge, unit state."""
+    tasks = Tasks(services.clock)
+    tasks.register_callbacks(services.callbacks)
+    tasks.register(UNIT_STATE, _unit_state_logger(services))
+    return build_scheduler(
+        services.engine, services.registry, tasks, services.clock, services.live_overrides
+    )
+
+
+def _follow_reloads(services: Services, scheduler: JobScheduler) -> Callable[[], None]:
+    """After a reload: re-plan the unit-state job; say what needs a restart to apply."""
+    holder = services.holder
+    if holder.path is None:  # a registry built in memory never reloads
+        return lambda: None
+    built = restart_settings(holder.registry)
+
+    def on_reload(new: Registry) -> None:
+        scheduler.replan(new)
+        if restart_settings(new) != built:
+            _log.warning(
+                "registry reloaded: the [pbx] table and callbacks.short_abandon_seconds "
+                "apply to the call log after a worker restart"
+            )
+
+    return holder.subscribe(on_reload)
+
+
+def _ask_recheck(loop: asyncio.AbstractEventLoop, found: list[PbxFollower]) -> None:
+    """The reconcile job (a scheduler thread) asks each follower, on the followers' loop."""
+    for follower in found:
+        loop.call_soon_threadsafe(follower.request_recheck)
+
+
+def _unit_state_logger(services: Services) -> Action:
+    """Until the board pushes updates: log how many units are open after a change."""
+
+    def log_state(now: datetime) -> None:
+        found = services.live_hours.status((), now)
+        opened = sum(entry.status.open for entry in found)
+        _log.info("unit state at %s: %d of %d open", now.isoformat(), opened, len(found))
+
+    return log_state
+
+
+class WorkerThread(threading.Thread):
+    """The worker of ``phoneservice worker`` on its own asyncio loop in this thread (``run``).
+
+    A worker that ends on its own (a lost lock, a failure) interrupts the main thread with
+    SIGTERM, so the web server beside it stops too.
+    """
+
+    def __init__(self, services: Services, lock: LeaderLock) -> None:
+        # A daemon thread: a worker that does not stop within the timeout does not keep
+        # the process alive (the lock dies with it).
+        super().__init__(name="phoneservice-worker", daemon=True)
+        self._services, self._lock = services, lock
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop_event: asyncio.Event | None = None
+        self._started = threading.Event()
+        self._guard = threading.Lock()
+        self._stopping = False
+        self.code: int | None = None
+
+    def run(self) -> None:
+        """Run the worker until :meth:`stop`; if it ends first, stop the web server too."""
+        try:
+            self.code = asyncio.run(self._main())
+        except BaseException as exc:  # a message in the log, never a traceback
+            _run_log.error("worker failed: %s: %s", type(exc).__name__, exc)
+            self.code = EXIT_FAILURE
+        finally:
+            self._started.set()
+            with self._guard:
+                ended_alone = not self._stopping
+            if ended_alone:
+                _run_log.error(
+                    "the worker stopped (exit code %s): stopping the web server", self.code
+                )
+                _thread.interrupt_main(signal.SIGTERM)  # handled by the server's handler
+
+    async def _main(self) -> int:
+        self._loop, self._stop_event = asyncio.get_running_loop(), asyncio.Event()
+        self._started.set()
+        return await serve(self._services, self._lock, stop=self._stop_event)
+
+    def stop(self, timeout: float) -> None:
+        """Ask the worker to stop (it stores what it holds) and wait up to ``timeout`` s."""
+        with self._guard:
+            self._stopping = True
+        if not self.is_alive():
+            return
+        self._started.wait(timeout)
+        loop, stop = self._loop, self._stop_event
+        if loop is not None and stop is not None:
+            # RuntimeError: the loop has already closed, the worker has ended
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(stop.set)
+        self.join(timeout)
+        if self.is_alive():
+            _run_log.error("the worker did not stop within %.0f s", timeout)
+            self.code = EXIT_FAILURE
