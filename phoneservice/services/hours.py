@@ -96,9 +96,11 @@ class HoursService:
         return found.open
 
     def hours(self, unit_id: str, first: date | None = None, days: int = 7) -> list[DayPlan]:
-        """The effective intervals of a unit for ``days`` dates from ``first`` (today)."""
+        """The effective intervals of a unit for ``days`` dates from ``first`` (today),
+        with the unit's manual overrides applied as the status applies them."""
         unit = self.registry.unit(unit_id)
-        return effective_days(unit.schedule, first or self.today(), days)
+        own = [o for o in self.overrides() if o.unit == unit.id]
+        return effective_days(unit.schedule, first or self.today(), days, own)
 
     def deadline(self, unit_id: str, received_at: datetime) -> Deadline:
         """When a call to ``unit_id`` missed at ``received_at`` must be acknowledged."""

@@ -739,3 +739,79 @@ def test_a_24_7_week_on_a_calendar_with_holidays_still_closes_on_them():
     state = status(schedule, at("2026-12-25T12:00"))
     assert (state.open, state.reason) == (False, "Juledag")
     assert status(schedule, at("2026-12-24T12:00")).closes_at == at("2026-12-25T00:00")
+
+
+def _plans(registry: Registry, first: str, days: int, *overrides: Override) -> list[tuple]:
+    """``effective_days`` as (date, intervals as HH:MM text, reason, layer) rows."""
+    from phoneservice.domain.hours.status import effective_days
+
+    schedule = registry.unit("borgerservice").schedule
+    found = effective_days(schedule, date.fromisoformat(first), days, overrides)
+    return [
+        (
+            p.day.isoformat(),
+            [_hhmm(i.start) + "-" + _hhmm(i.end) for i in p.intervals],
+            p.reason,
+            p.layer,
+        )
+        for p in found
+    ]
+
+
+def _hhmm(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+def _overriding(start: str, end: str, *, open: bool, reason: str) -> Override:
+    return Override("borgerservice", at(start), at(end), open, reason, "ib")
+
+
+@pytest.mark.parametrize(
+    ("override", "expected"),
+    [
+        pytest.param(
+            _overriding(
+                "2026-11-23T11:00:30", "2026-11-23T12:00:30", open=False, reason="Brandalarm"
+            ),
+            [
+                ("2026-11-23", ["10:00-11:00", "12:01-14:00"], "Brandalarm", "override"),
+                ("2026-11-24", ["10:00-14:00"], "telefontid", "week"),
+            ],
+            id="closed-for-an-hour-cuts-the-day",
+        ),
+        pytest.param(
+            _overriding("2026-11-23T20:00", "2026-11-25T02:00", open=True, reason="Beredskab"),
+            [
+                ("2026-11-23", ["10:00-14:00", "20:00-24:00"], "Beredskab", "override"),
+                ("2026-11-24", ["00:00-24:00"], "Beredskab", "override"),
+                ("2026-11-25", ["00:00-02:00", "10:00-14:00"], "Beredskab", "override"),
+            ],
+            id="opened-over-two-nights-shows-on-each-date",
+        ),
+        pytest.param(
+            _overriding("2026-11-22T20:00", "2026-11-24T12:00", open=False, reason="Nedbrud"),
+            [
+                ("2026-11-23", [], "Nedbrud", "override"),
+                ("2026-11-24", ["12:00-14:00"], "Nedbrud", "override"),
+            ],
+            id="closed-from-sunday-evening-to-tuesday-noon",
+        ),
+    ],
+)
+def test_effective_days_show_what_the_overrides_leave(spec_registry, override, expected):
+    """The hours of a date an override touches are what the status walk says is open."""
+    first = expected[0][0]
+    assert _plans(spec_registry, first, len(expected), override) == expected
+    for day, intervals, _, _ in expected:  # each interval's first minute is open, as status says
+        for text in intervals:
+            start = at(f"{day}T{text[:5]}") if text[:5] != "24:00" else None
+            assert (
+                start is None
+                or status(spec_registry.unit("borgerservice").schedule, start, [override]).open
+            )
+
+
+def test_effective_days_without_overrides_are_the_schedule(spec_registry):
+    assert _plans(spec_registry, "2026-11-23", 1) == [
+        ("2026-11-23", ["10:00-14:00"], "telefontid", "week")
+    ]

@@ -29,6 +29,7 @@ LAYER_CALENDAR = "calendar"
 LAYER_SEASON = "season"
 LAYER_WEEK = "week"
 LAYER_HALF_DAY = "half-day"
+LAYER_OVERRIDE = "override"  # a manual override touches the date (SPEC §4.4)
 
 
 @dataclass(frozen=True, slots=True, order=True)

@@ -14,7 +14,14 @@ from datetime import date, datetime, timedelta
 
 from phoneservice.domain.errors import DomainError, require_aware
 from phoneservice.domain.hours.override import Override
-from phoneservice.domain.hours.schedule import OPEN_LABEL, DayPlan, Schedule, Span
+from phoneservice.domain.hours.schedule import (
+    LAYER_OVERRIDE,
+    OPEN_LABEL,
+    DayPlan,
+    Interval,
+    Schedule,
+    Span,
+)
 from phoneservice.domain.hours.timeline import (
     WINDOW_DAYS,
     Answer,
@@ -24,7 +31,12 @@ from phoneservice.domain.hours.timeline import (
     merge_overrides,
     normalised,
 )
-from phoneservice.domain.hours.wallclock import from_epoch, local_date, midnight_epoch
+from phoneservice.domain.hours.wallclock import (
+    MINUTES_PER_DAY,
+    from_epoch,
+    local_date,
+    midnight_epoch,
+)
 
 __all__ = [
     "HORIZON_DAYS",
@@ -145,11 +157,49 @@ def next_change(
     return state.closes_at if state.open else state.next_open
 
 
-def effective_days(schedule: Schedule, first: date, days: int) -> list[DayPlan]:
-    """The effective intervals of ``days`` dates from ``first``, with their reasons."""
+def effective_days(
+    schedule: Schedule, first: date, days: int, overrides: Sequence[Override] = ()
+) -> list[DayPlan]:
+    """The effective intervals of ``days`` dates from ``first``, with their reasons.
+
+    A date that one of the unit's ``overrides`` touches shows the open periods the merged
+    walk leaves (the board's and the PBX's answer) and the override's reason.
+    """
     if days < 0:
         raise DomainError("days must not be negative")
-    return [schedule.day_plan(first + timedelta(days=n)) for n in range(days)]
+    plans = [schedule.day_plan(first + timedelta(days=n)) for n in range(days)]
+    return [_overridden(schedule, plan, overrides) for plan in plans] if overrides else plans
+
+
+def _overridden(schedule: Schedule, plan: DayPlan, overrides: Sequence[Override]) -> DayPlan:
+    """``plan`` with the overrides in force on its date applied (unchanged without any)."""
+    start, end = _midnight(schedule, plan.day), _midnight(schedule, plan.day + _DAY)
+    touching = [o for o in overrides if o.start.timestamp() < end and o.end.timestamp() > start]
+    if not touching:
+        return plan
+    # What is open on the date itself, from 00:00 to 24:00: a period that began the day
+    # before, or runs on past midnight, is cut at the date's bounds.
+    tz = schedule.timezone
+    since = min([plan.day - _DAY, *(local_date(o.start.timestamp(), tz) for o in touching)])
+    spans = open_spans(schedule, since, plan.day, touching)
+    inside = [(max(s.start, start), min(s.end, end)) for s in spans if s.start < end]
+    intervals = tuple(_interval(schedule, plan.day, a, b) for a, b in inside if a < b)
+    reason = ", ".join(dict.fromkeys(o.reason for o in touching))
+    return DayPlan(plan.day, intervals, reason, LAYER_OVERRIDE)
+
+
+def _interval(schedule: Schedule, day: date, start: int, end: int) -> Interval:
+    """The instants ``start`` to ``end`` within ``day`` as wall-clock minutes (24:00: 1440)."""
+    last = (
+        MINUTES_PER_DAY if end >= _midnight(schedule, day + _DAY) else _minute(schedule, day, end)
+    )
+    return Interval(_minute(schedule, day, start + 59), last)  # open only from a whole minute
+
+
+def _minute(schedule: Schedule, day: date, epoch: int) -> int:
+    """Whole wall-clock minutes after ``day``'s midnight at an instant (past 1440 later)."""
+    local = from_epoch(epoch, schedule.timezone)
+    return (local.date() - day).days * MINUTES_PER_DAY + local.hour * 60 + local.minute
 
 
 def open_spans(
