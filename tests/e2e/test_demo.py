@@ -28,7 +28,10 @@ CLI = [sys.executable, "-m", "phoneservice"]
 DEADLINE = 60.0  # seconds from the start until calls and callbacks must be listed
 STOP_TIMEOUT = 30.0
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals"),
+]
 
 
 def listed(command: str, env: dict[str, str], cwd: Path, strict: bool = True) -> list[object]:

@@ -163,6 +163,7 @@ def sent(simulator: AmiSimulator, action: str) -> list[tuple[int, Message]]:
 # (a) idle: asterisk-ami goes deaf after 3 s of silence; this client does not
 
 
+@pytest.mark.slow
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")  # asterisk-ami's Condition.notifyAll
 def test_asterisk_ami_goes_deaf_after_3_s_idle_while_our_client_keeps_receiving(
     serve: Serve,

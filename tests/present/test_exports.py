@@ -6,8 +6,6 @@ import json
 import re
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -19,17 +17,14 @@ from phoneservice.domain.hours.wallclock import wall_datetime
 from phoneservice.present import exports
 from phoneservice.present.exports import asterisk, ics, jsonld, osm
 from phoneservice.registry import Registry, load_registry
+from tests.conftest import SHIPPED_CONFIG, TESTKOMMUNE, TZ
 
-TZ = ZoneInfo("Europe/Copenhagen")
-SHIPPED = Path(__file__).resolve().parents[2] / "config" / "opening_hours.toml"
 # Monday of a week with a half day (Wed 23), a closed day (Thu 24) and a holiday (Fri 25).
 CHRISTMAS_WEEK = datetime(2026, 12, 21, 8, 30, tzinfo=TZ)
 
-SMALL = """
-[registry]
-name = "Testkommune"
-timezone = "Europe/Copenhagen"
-
+SMALL = (
+    TESTKOMMUNE
+    + """
 [calendar]
 country = "DK"
 closed = ["12-24"]
@@ -116,6 +111,7 @@ kind = "authority"
 phone = "+45 55 66 77 88"
 calendar = "none"
 """
+)
 
 
 @pytest.fixture(scope="module")
@@ -129,7 +125,7 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Registry:
 @pytest.fixture(scope="module")
 def shipped() -> Registry:
     """The shipped registry."""
-    return load_registry(SHIPPED, CHRISTMAS_WEEK.date())
+    return load_registry(SHIPPED_CONFIG, CHRISTMAS_WEEK.date())
 
 
 def _render(kind: str, registry: Registry, ids: list[str], now: datetime = CHRISTMAS_WEEK) -> str:
@@ -675,7 +671,7 @@ CLI_CASES = [
 @pytest.mark.parametrize(("kind", "expected"), CLI_CASES, ids=[c[0] for c in CLI_CASES])
 def test_cli_export(capsys: pytest.CaptureFixture[str], kind: str, expected: str) -> None:
     code = cli.main(
-        ["export", kind, "borgerservice", "--config", str(SHIPPED)],
+        ["export", kind, "borgerservice", "--config", str(SHIPPED_CONFIG)],
         clock=lambda: CHRISTMAS_WEEK.astimezone(UTC),
     )
     out = capsys.readouterr().out

@@ -115,6 +115,7 @@ def test_all_errors_are_reported_at_once_each_at_its_own_line() -> None:
         assert last in text[number - 1], (problem, text[number - 1])
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", VIA_SUBPROCESS)
 def test_the_console_script_prints_the_same(name: str) -> None:
     path = BAD_DIR / f"{name}.toml"
@@ -136,6 +137,7 @@ def test_the_console_script_prints_the_same(name: str) -> None:
     assert lines == _expected(path)
 
 
+@pytest.mark.slow
 def test_the_installed_console_script_exits_2_without_a_traceback() -> None:
     script = Path(sys.executable).parent / "phoneservice"
     if not script.exists():
@@ -275,6 +277,7 @@ def fuzz_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("fuzz") / "opening_hours.toml"
 
 
+@pytest.mark.slow  # 150 damaged files through the whole loader: seconds
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )

@@ -192,6 +192,7 @@ def until(check, what: str, served: Served):
     pytest.fail(f"{what} within {WAIT} s:\n{served.stderr()}")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_sighup_reloads_a_running_web_and_a_bad_file_keeps_its_hours(tmp_path, processes):
     env = environment(tmp_path, PHONESERVICE_DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
@@ -228,6 +229,7 @@ def test_sighup_reloads_a_running_web_and_a_bad_file_keeps_its_hours(tmp_path, p
     assert "Traceback" not in log
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 def test_sighup_reloads_a_running_worker(tmp_path):
     env = environment(tmp_path, PHONESERVICE_DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")

@@ -8,47 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from phoneservice.cli import main
+from tests.conftest import LAB_REGISTRY
 from tests.domain.test_call_tracker import TRACES, truth
-
-LAB_REGISTRY = """
-[registry]
-name = "Laboratoriet"
-timezone = "Europe/Copenhagen"
-
-[pbx]
-hours_variable = "PHONE_HOURS"
-inbound_contexts = ["inbound"]
-
-[[unit]]
-id = "borgerservice"
-name = "Borgerservice"
-kind = "centre"
-phone = "+45 70 10 10 10"
-queues = ["borgerservice"]
-dids = ["70101010"]
-calendar = "none"
-hours = { daily = ["00:00-24:00"] }
-
-[[unit]]
-id = "jobcenter"
-name = "Jobcenter"
-kind = "centre"
-phone = "+45 70 10 10 20"
-queues = ["jobcenter"]
-dids = ["70101020"]
-calendar = "none"
-hours = { daily = ["00:00-24:00"] }
-
-[[unit]]
-id = "boern-laering"
-name = "Børn & Læring"
-kind = "centre"
-phone = "+45 70 10 10 30"
-queues = ["boern-laering"]
-dids = ["70101030"]
-calendar = "none"
-hours = { daily = ["00:00-24:00"] }
-"""
 
 
 @pytest.fixture

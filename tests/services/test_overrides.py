@@ -11,7 +11,7 @@ import pytest
 from phoneservice.bootstrap import build_tracker
 from phoneservice.domain.hours.status import Override
 from phoneservice.registry import Registry, UnknownUnitError
-from phoneservice.services.accounts import AccountService
+from phoneservice.services.audit import AuditService
 from phoneservice.services.hours import HoursService
 from phoneservice.services.overrides import (
     MAX_REASON,
@@ -197,7 +197,7 @@ def test_an_unknown_unit_or_id_is_refused(service):
 def test_every_create_and_end_is_audited(service, database_url, clock):
     record = close(service, Until(minutes=30))
     service.end(record.id, actor="anne")
-    log = AccountService(session_factory(create_engine_for(database_url)), clock).audit_log()
+    log = AuditService(session_factory(create_engine_for(database_url)), clock).audit_log()
     assert [(e.action, e.actor, e.subject) for e in log] == [
         ("override.end", "anne", "borgerservice"),
         ("override.create", "ib", "borgerservice"),

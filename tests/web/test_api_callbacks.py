@@ -15,7 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from phoneservice.web.openapi.document import document
-from tests.staff import accounts, csrf_token
+from tests.staff import csrf_token, tokens
 from tests.web.test_web_api import check
 from tests.web.test_web_callbacks import NUMBER, OTHER, World, make_world
 
@@ -40,7 +40,7 @@ def world(database_url: str) -> Iterator[World]:
 
 def token(world: World, *scopes: str, units: list[str] | None = None) -> dict[str, str]:
     """The Authorization header of a fresh token."""
-    service = accounts(world.url, world.queue.clock)
+    service = tokens(world.url, world.queue.clock)
     _, secret = service.issue_token("crm", scopes or ("callbacks",), units=units, actor="ada")
     return {"Authorization": f"Bearer {secret}"}
 

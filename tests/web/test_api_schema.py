@@ -19,10 +19,10 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
 from phoneservice.registry import load_registry
-from phoneservice.services.accounts import SCOPES
+from phoneservice.services.tokens import SCOPES
 from phoneservice.storage.migrate import upgrade
 from tests.conftest import SHIPPED_CONFIG, TODAY
-from tests.staff import accounts, staff_app
+from tests.staff import staff_app, tokens
 
 NOW = datetime(2026, 11, 23, 11, 30, tzinfo=UTC)
 TOKEN: dict[str, str] = {}
@@ -39,12 +39,13 @@ def _app_and_schema() -> tuple[object, object]:
     folder = Path(tempfile.mkdtemp(prefix="phoneservice-schema-"))
     url = f"sqlite:///{folder / 'db.sqlite3'}"
     upgrade(url)
-    _, secret = accounts(url, clock).issue_token("schemathesis", SCOPES, actor="test")
+    _, secret = tokens(url, clock).issue_token("schemathesis", SCOPES, actor="test")
     TOKEN["Authorization"] = f"Bearer {secret}"
     app = staff_app(url, load_registry(SHIPPED_CONFIG, TODAY), clock)
     return app, schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
 
 
+pytestmark = pytest.mark.slow
 APP, SCHEMA = _app_and_schema()
 OPERATIONS = [result.ok() for result in SCHEMA.get_all_operations()]  # type: ignore[attr-defined]
 

@@ -38,6 +38,7 @@ MONDAY_1359 = datetime(2026, 11, 23, 12, 59, 50, tzinfo=UTC)  # Copenhagen 13:59
 BORGERSERVICE = "#unit-borgerservice"
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} missing: apt install chromium"),
 ]

@@ -23,6 +23,7 @@ from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM, VIEWPORT, screensh
 MONDAY_1100 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # Copenhagen 11:00
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} missing: apt install chromium"),
 ]

@@ -19,6 +19,7 @@ from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM, VIEWPORT, served
 from tests.web.test_web_callbacks import World, make_world, missed
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} missing: apt install chromium"),
 ]

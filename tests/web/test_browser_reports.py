@@ -19,6 +19,7 @@ from tests.staff import PASSWORD, add_user, staff_app
 from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM, VIEWPORT, screenshot, served
 
 pytestmark = [
+    pytest.mark.slow,
     pytest.mark.browser,
     pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} missing: apt install chromium"),
 ]

@@ -18,6 +18,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from phoneservice.bootstrap import build_call_log
 from phoneservice.demo.simulator import AmiSimulator
+from phoneservice.domain.pbx_state import PbxState
 from phoneservice.pbx.client import AmiClient, AmiTarget
 from phoneservice.registry import Registry, parse_registry
 from phoneservice.services.callbacks import CallbackService
@@ -25,13 +26,11 @@ from phoneservice.services.calls import CallService
 from phoneservice.services.monitoring import Cached, MonitoringService, PbxStateService
 from phoneservice.settings import Settings
 from phoneservice.storage.engine import create_engine_for, session_factory
-from phoneservice.storage.pbx_state import PbxState
 from phoneservice.web import create_app
 from phoneservice.worker.amistate import AmiStateReporter
 from phoneservice.worker.follower import PbxFollower, follow_all
-from tests.conftest import TODAY
+from tests.conftest import LAB_REGISTRY, TODAY
 from tests.domain.test_call_tracker import TRACES, truth
-from tests.services.test_ingest import LAB_REGISTRY
 from tests.storage.test_storage import T0, call
 
 NOW = T0 + timedelta(days=3)  # every task opened at T0 is past its deadline by then

@@ -488,6 +488,7 @@ def test_the_factory_raises_a_config_error(tmp_path: Path) -> None:
         create_app(Settings(config=str(bad)), clock=lambda: FIXED_NOW)
 
 
+@pytest.mark.slow
 def test_importing_the_web_package_builds_nothing() -> None:
     code = (
         "import gc, flask\n"

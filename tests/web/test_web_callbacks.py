@@ -19,48 +19,23 @@ from flask.testing import FlaskClient
 from phoneservice.domain.callbacks.rules import Callback
 from phoneservice.present import wording
 from phoneservice.registry import Registry, parse_registry
-from phoneservice.services.accounts import AuditEntry
+from phoneservice.services.audit import AuditEntry
 from phoneservice.web.access import compact
-from tests.conftest import TODAY, at
+from tests.conftest import LAB_HEADER, TODAY, at, lab_unit
 from tests.services.test_callbacks import Queue, build_queue
-from tests.staff import accounts, add_user, csrf_token, login, staff_app
+from tests.staff import add_user, audit, csrf_token, login, staff_app
 
 # Tuesday 2026-11-24 10:00 in Copenhagen: the clock of every test here.
 NOW = at("2026-11-24T10:00")
 NUMBER, OTHER, THIRD = "+4523119993", "+4540404040", "+4561616161"
 HX = {"HX-Request": "true"}
-REGISTRY = """
-[registry]
-name = "Laboratoriet"
-timezone = "Europe/Copenhagen"
-
-[[unit]]
-id = "borgerservice"
-name = "Borgerservice"
-kind = "centre"
-phone = "+45 70 10 10 10"
-queues = ["borgerservice"]
-calendar = "none"
-hours = { daily = ["00:00-24:00"] }
-
-[[unit]]
-id = "jobcenter"
-name = "Jobcenter"
-kind = "centre"
-phone = "+45 70 10 10 20"
-queues = ["jobcenter"]
-calendar = "none"
-hours = { daily = ["00:00-24:00"] }
-
-[[unit]]
-id = "tandplejen"
-name = "Tandplejen"
-kind = "centre"
-phone = "+45 70 10 10 30"
-queues = ["tandplejen"]
-calendar = "none"
-hours = { "mon-fri" = ["08:00-09:00"] }
-"""
+EARLY_MORNING = '{ "mon-fri" = ["08:00-09:00"] }'
+REGISTRY = (
+    LAB_HEADER
+    + lab_unit("borgerservice", "Borgerservice", "+45 70 10 10 10")
+    + lab_unit("jobcenter", "Jobcenter", "+45 70 10 10 20")
+    + lab_unit("tandplejen", "Tandplejen", "+45 70 10 10 30", hours=EARLY_MORNING)
+)
 
 
 # The staff of every test; each account is made when a test first signs in with it.
@@ -95,7 +70,7 @@ class World:
 
     def audit(self, actor: str) -> list[AuditEntry]:
         """The access log of ``actor``, newest first."""
-        return accounts(self.url, self.queue.clock).audit_log(actor=actor)
+        return audit(self.url, self.queue.clock).audit_log(actor=actor)
 
     def task(self, name: str) -> Callback:
         """The stored task ``name``."""

@@ -125,6 +125,7 @@ def test_an_unknown_format_is_refused():
 # --- the process commands --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals")
 @pytest.mark.parametrize("command", ["web", "run", "worker", "demo"])
 def test_every_stderr_line_of_a_process_is_json(tmp_path: Path, command: str) -> None:

@@ -18,10 +18,9 @@ from phoneservice.registry import parse_registry
 from phoneservice.services.callbacks import LOST_AFTER, CallbackService, UnitClosed
 from phoneservice.services.clock import system_clock as utc_now
 from phoneservice.worker.follower import OriginateOutbox, PbxFollower, follow_all
-from tests.conftest import TODAY, at
+from tests.conftest import LAB_REGISTRY, TODAY, at
 from tests.domain.test_call_tracker import TRACES
 from tests.services.test_callbacks import FRIDAY, Queue, build_queue, lab_registry
-from tests.services.test_ingest import LAB_REGISTRY
 
 PLANS = json.loads((TRACES / "f-callback.expected.json").read_text())["callbacks"]
 DEVICE = "Local/agent2@agent-phone"
@@ -231,6 +230,7 @@ def test_four_placed_calls_through_the_recorded_pbx(database_url):
     assert [v.failed_attempts for v in views] == [0, 1, 1, 0]
 
 
+@pytest.mark.slow
 def test_a_connection_reset_after_the_originate_never_rings_twice(database_url):
     _, queue = _service(database_url)
     ((task, channel_id),) = _placed_calls(queue, PLANS[:1])

@@ -17,9 +17,11 @@ from phoneservice.services.callbacks import CallbackService
 from phoneservice.services.calls import CallService
 from phoneservice.storage.engine import create_engine_for, session_factory
 from phoneservice.worker.follower import PbxFollower, follow_all
-from tests.conftest import TODAY
+from tests.conftest import LAB_REGISTRY, TODAY
 from tests.domain.test_call_tracker import TRACES, recorded_events, truth
-from tests.services.test_ingest import LAB_REGISTRY
+
+# Real sockets, the real client and follower threads, seconds per test: the slow tier.
+pytestmark = pytest.mark.slow
 
 SCENARIOS = [
     "a-answered",
