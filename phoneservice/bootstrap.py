@@ -38,7 +38,8 @@ if TYPE_CHECKING:  # imported when first used: SQLAlchemy and argon2 are slow to
     from phoneservice.services.calls import CallService
     from phoneservice.services.ingest import Recordings
     from phoneservice.services.monitoring import MonitoringService, PbxStateService
-    from phoneservice.services.overrides import OverrideCache, OverrideService
+    from phoneservice.services.override_cache import OverrideCache
+    from phoneservice.services.overrides import OverrideService
     from phoneservice.services.reports import ReportService
     from phoneservice.services.tokens import TokenService
     from phoneservice.storage.leader import LeaderLock
@@ -78,6 +79,7 @@ def build(
     migrate: bool = False,
     check_schema: bool = True,
     hasher: PasswordHasher | None = None,
+    quick_reads: bool = False,
 ) -> Services:
     """The services of one process over ``settings``.
 
@@ -87,13 +89,21 @@ def build(
     a database that is behind is refused (:class:`SchemaBehind`) and a SQLite file not
     made yet is made at the latest schema; ``check_schema=False`` does neither (a web
     app under gunicorn: ``/readyz`` tells what it finds).
-    ``hasher`` hashes passwords (argon2's default cost when None).
+    ``hasher`` hashes passwords (argon2's default cost when None). With ``quick_reads``
+    the hours service reads the stored overrides with the backend's own driver until the
+    engine exists (the registry commands: no SQLAlchemy to import).
     """
     if registry is None:
         registry = RegistryHolder.load(settings.config, lambda: clock().date())
     holder = as_holder(registry)
     return Services(
-        settings, clock, holder, migrate=migrate, check_schema=check_schema, hasher=hasher
+        settings,
+        clock,
+        holder,
+        migrate=migrate,
+        check_schema=check_schema,
+        hasher=hasher,
+        quick_reads=quick_reads,
     )
 
 
@@ -109,9 +119,11 @@ class Services:
         migrate: bool = False,
         check_schema: bool = True,
         hasher: PasswordHasher | None = None,
+        quick_reads: bool = False,
     ) -> None:
         self.settings, self.clock, self.holder = settings, clock, holder
         self.migrate, self.check_schema, self.hasher = migrate, check_schema, hasher
+        self.quick_reads = quick_reads
         self._guard = threading.RLock()  # web threads may ask for the engine at once
         self._made: dict[str, object] = {}
         self.hours = HoursService(holder, clock, self._stored_overrides)
@@ -178,9 +190,17 @@ class Services:
         return self._once("override_cache", self._override_cache)
 
     def _override_cache(self) -> OverrideCache:
-        from phoneservice.services.overrides import OverrideCache
+        from phoneservice.services.override_cache import OverrideCache
 
-        return OverrideCache(lambda: self.overrides.in_force())
+        return OverrideCache(self._in_force)
+
+    def _in_force(self) -> Sequence[Override]:
+        """The stored overrides in force, through the engine or (quick reads) the driver."""
+        if self.quick_reads and "sessions" not in self._made:
+            from phoneservice.storage.override_reader import in_force
+
+            return in_force(self.settings.database(), self.clock(), self.registry.timezone)
+        return self.overrides.in_force()
 
     def _stored_overrides(self) -> Sequence[Override]:
         """The hours service's override source; none while there is no database."""
@@ -212,7 +232,7 @@ class Services:
         return self._once("live_overrides", self._live_overrides)
 
     def _live_overrides(self) -> OverrideCache:
-        from phoneservice.services.overrides import OverrideCache
+        from phoneservice.services.override_cache import OverrideCache
 
         return OverrideCache(lambda: self.overrides.in_force(OVERRIDE_LOOKBACK), ttl=None)
 

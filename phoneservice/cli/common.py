@@ -59,8 +59,9 @@ def services(
 
 
 def hours_service(args: argparse.Namespace, settings: Settings, clock: Clock) -> HoursService:
-    """The hours service over the registry named on the command line, overrides included."""
-    return services(args, settings, clock).hours
+    """The hours service over the registry named on the command line, overrides included
+    (read with the database's own driver: the registry commands import no SQLAlchemy)."""
+    return bootstrap.build(with_config(args, settings), clock, quick_reads=True).hours
 
 
 def instant(text: str, registry: Registry, flag: str = "--at") -> datetime:

@@ -7,16 +7,15 @@ become an instant. Ending one early sets ``ended_at``; its effective end is the 
 of the two. Nothing runs when an override ends: the hours engine reads its end. Each
 create and end is written to the audit log in the same transaction.
 
-The hours engine asks for the overrides on every question, so :class:`OverrideCache`
-keeps them in the process for a short while (docs/web.md, docs/worker.md).
+The hours engine asks for the overrides on every question, so
+:class:`~phoneservice.services.override_cache.OverrideCache` keeps them in the process for
+a short while (docs/web.md, docs/worker.md).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -35,13 +34,11 @@ from phoneservice.storage.overrides import OverrideRepository
 _log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
-Source = Callable[[], Sequence[Override]]
 MAX_REASON = 200
 MAX_AHEAD = timedelta(days=HORIZON_DAYS)  # as far as the hours engine looks
 MAX_MINUTES = HORIZON_DAYS * 24 * 60
 RECENT_DAYS = 30
 MAX_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
-CACHE_SECONDS = 2.0  # how stale the web's view of other processes' writes may be
 
 
 class OverrideError(ValueError):
@@ -256,54 +253,3 @@ def _audit(session: Session, now: datetime, actor: str, action: str, row: Overri
     detail = f"#{row.id} {state} {row.start.isoformat()} to {row.end.isoformat()}: {row.reason}"
     entry = AuditRow(at=now, actor=actor, action=action, subject=row.unit, detail=detail)
     AccountRepository(session).audit(entry)
-
-
-class OverrideCache:
-    """The overrides of a source, kept for ``ttl`` seconds; ``ttl=None``: only on refresh.
-
-    Reading is a comparison and a tuple: the hours engine asks on every request. A source
-    that fails keeps the last answer (an override can only be missed, never invented) and
-    is asked again after ``ttl``.
-    """
-
-    def __init__(
-        self,
-        load: Source,
-        ttl: float | None = CACHE_SECONDS,
-        monotonic: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self.load, self.ttl, self.monotonic = load, ttl, monotonic
-        self._held: tuple[Override, ...] = ()
-        self._loaded_at: float | None = None
-        self._failing = False
-        self._lock = threading.Lock()
-
-    def __call__(self) -> tuple[Override, ...]:
-        """The overrides, loaded again when older than ``ttl``."""
-        if self.ttl is not None and self._stale(self.ttl):
-            with self._lock:
-                if self._stale(self.ttl):  # another thread may have loaded them meanwhile
-                    self.refresh()
-        return self._held
-
-    def refresh(self) -> bool:
-        """Load now; whether the overrides differ from those held before."""
-        self._loaded_at = self.monotonic()
-        try:
-            found = tuple(self.load())
-        except Exception as exc:  # e.g. the schema is not migrated yet (``run`` at start)
-            if not self._failing:  # once per outage, not every few seconds
-                _log.warning("overrides could not be read; keeping the last ones: %r", exc)
-            self._failing = True
-            return False
-        self._failing = False
-        changed, self._held = set(found) != set(self._held), found
-        return changed
-
-    def invalidate(self) -> None:
-        """Forget the age of what is held: the next read loads (after a write here)."""
-        self._loaded_at = None
-
-    def _stale(self, ttl: float) -> bool:
-        """Whether what is held is older than ``ttl`` (or was never loaded)."""
-        return self._loaded_at is None or self.monotonic() - self._loaded_at >= ttl

@@ -1,18 +1,6 @@
 """Storage: SQLModel tables, engines and sessions, Alembic migrations and repositories.
 
 Repositories never commit: a service opens a session, uses them, and commits once.
+Nothing is imported here, so that a module of this package that needs no SQLAlchemy
+(``override_reader``) can be imported without it.
 """
-
-from phoneservice.storage.engine import create_engine_for, default_database_url, session_factory
-from phoneservice.storage.migrate import upgrade
-from phoneservice.storage.repositories import CallRepository
-from phoneservice.storage.types import NaiveDatetimeError
-
-__all__ = [
-    "CallRepository",
-    "NaiveDatetimeError",
-    "create_engine_for",
-    "default_database_url",
-    "session_factory",
-    "upgrade",
-]

@@ -13,9 +13,9 @@ from phoneservice.domain.hours.status import Override
 from phoneservice.registry import Registry, UnknownUnitError
 from phoneservice.services.audit import AuditService
 from phoneservice.services.hours import HoursService
+from phoneservice.services.override_cache import OverrideCache
 from phoneservice.services.overrides import (
     MAX_REASON,
-    OverrideCache,
     OverrideError,
     OverrideNotFound,
     OverrideService,

@@ -1,8 +1,9 @@
 """The storage contract, run over SQLite and PostgreSQL alike (as APScheduler tests its stores).
 
 The schema always comes from the Alembic migration, never from ``create_all``. The
-PostgreSQL half needs ``PHONESERVICE_TEST_DATABASE_URL``; each test gets a schema of its
-own (via ``search_path``, so Alembic's version table goes there too), dropped afterwards.
+PostgreSQL half needs ``PHONESERVICE_TEST_DATABASE_URL`` and carries the ``postgres``
+mark; its tests share one migrated schema (via ``search_path``, so Alembic's version table
+goes there too), emptied after each test and rebuilt when a test changed its shape.
 """
 
 from __future__ import annotations
@@ -22,18 +23,16 @@ from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 from phoneservice.domain.calls.records import OUTCOMES, CallRecord, Segment
-from phoneservice.storage import (
-    CallRepository,
-    NaiveDatetimeError,
+from phoneservice.storage.engine import (
     create_engine_for,
+    database_url,
     default_database_url,
     session_factory,
-    upgrade,
 )
-from phoneservice.storage.engine import database_url
-from phoneservice.storage.migrate import include_object
+from phoneservice.storage.migrate import include_object, upgrade
 from phoneservice.storage.models import CALL_SOURCES
-from phoneservice.storage.repositories import CALLS, SEGMENTS
+from phoneservice.storage.repositories import CALLS, SEGMENTS, CallRepository
+from phoneservice.storage.types import NaiveDatetimeError
 
 POSTGRES_ENV = "PHONESERVICE_TEST_DATABASE_URL"
 CET = timezone(timedelta(hours=1))
