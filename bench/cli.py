@@ -8,8 +8,10 @@ beside a reference measured in the same run: ``python -c "import holidays, tomll
 zoneinfo"``, the libraries no command can do without. The commands and the reference
 take turns, round after round, so a busy machine slows them alike; each row is the
 median of ``--runs`` rounds after one warm-up round. The target is at most 3x the
-reference. The environment's ``PHONESERVICE_*`` variables are removed, so no command
-reaches a database.
+reference. The environment's ``PHONESERVICE_*`` variables are removed and the instance
+folder is an empty one, so these commands reach no database; ``status`` is then measured
+twice more with a database whose manual overrides it must read: a SQLite file made by
+``db upgrade``, and the PostgreSQL server of ``--postgres URL`` when given.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,14 +42,17 @@ class Command:
 
     label: str
     argv: tuple[str, ...]
+    env: tuple[tuple[str, str], ...] = ()  # PHONESERVICE_* settings of this row
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print the table; 1 if a command failed."""
     args = _arguments(argv)
     program = _program()
-    commands = _commands(args.config)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PHONESERVICE_")}
+    folder = Path(tempfile.mkdtemp(prefix="phoneservice-bench-cli-"))
+    env["PHONESERVICE_INSTANCE"] = str(folder / "empty")
+    commands = _commands(args.config) + _with_databases(program, args, env, folder)
     runs: dict[str, list[float]] = {"reference": [], **{c.label: [] for c in commands}}
     failed = _round(program, commands, env, runs)  # warm-up: file caches, .pyc files
     runs = {label: [] for label in runs}
@@ -64,6 +70,7 @@ def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--config", default="config/opening_hours.toml")
+    parser.add_argument("--postgres", help="also time status on this PostgreSQL database")
     return parser.parse_args(argv)
 
 
@@ -85,6 +92,22 @@ def _commands(config: str) -> list[Command]:
     ]
 
 
+def _with_databases(
+    program: list[str], args: argparse.Namespace, env: dict[str, str], folder: Path
+) -> list[Command]:
+    """``status`` on a migrated SQLite file and (with --postgres) PostgreSQL."""
+    urls = [("status, SQLite", f"sqlite:///{folder / 'bench.sqlite3'}")]
+    if args.postgres:
+        urls.append(("status, PostgreSQL", args.postgres))
+    rows = []
+    for label, url in urls:
+        settings = (("PHONESERVICE_DATABASE_URL", url),)
+        upgrade = [*program, "db", "upgrade", "--config", args.config]
+        subprocess.run(upgrade, cwd=ROOT, env={**env, **dict(settings)}, check=True)
+        rows.append(Command(label, ("status", "--config", args.config), settings))
+    return rows
+
+
 def _round(
     program: list[str],
     commands: Sequence[Command],
@@ -95,7 +118,7 @@ def _round(
     failed = set()
     runs["reference"].append(_time([sys.executable, *REFERENCE], env)[0])
     for command in commands:
-        seconds, code = _time([*program, *command.argv], env)
+        seconds, code = _time([*program, *command.argv], {**env, **dict(command.env)})
         runs[command.label].append(seconds)
         if code != 0:
             failed.add(command.label)

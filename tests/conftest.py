@@ -154,6 +154,20 @@ BACKENDS = (
 )
 
 
+# The web suites' PostgreSQL half belongs to the full run: the quick tier keeps every
+# storage and service contract on both backends, and the pages and the API on SQLite.
+SLOW_ON_POSTGRES = ("tests/web/",)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the PostgreSQL half of the suites in :data:`SLOW_ON_POSTGRES` ``slow`` too."""
+    for item in items:
+        backend = getattr(item, "callspec", None)
+        on_postgres = backend is not None and backend.params.get("database_url") == "postgresql"
+        if on_postgres and item.nodeid.startswith(SLOW_ON_POSTGRES):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(params=BACKENDS)
 def database_url(
     request: pytest.FixtureRequest, tmp_path: Path, migrated: MigratedDatabases

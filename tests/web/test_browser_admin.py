@@ -85,6 +85,14 @@ def test_closing_a_unit_from_admin_marks_it_on_the_board(page: Any, server: str)
     sync_api.expect(row).to_contain_text("Manuelt lukket til kl. 14:30: brandalarm")
     sync_api.expect(row).to_have_class(re.compile(r"\bis-overridden\b"))
     screenshot(page, "board-override.png")
+    page.goto(server + "/units/borgerservice")  # today's hours: what the override leaves
+    today = page.locator("table.days tr.today")
+    sync_api.expect(today).to_contain_text("brandalarm")
+    sync_api.expect(today).to_contain_text("10:00–11:00")  # then closed until 14:30
+    sync_api.expect(today).not_to_contain_text("–14:00")
+    for width, height in ((1366, 768), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        page.screenshot(path=str(ARTIFACTS / f"unit-override-{width}.png"), full_page=True)
 
 
 def test_a_new_token_is_shown_once(page: Any, server: str) -> None:
