@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -119,6 +119,19 @@ LAB_REGISTRY = (
     + lab_unit("jobcenter", "Jobcenter", "+45 70 10 10 20", did="70101020")
     + lab_unit("boern-laering", "Børn & Læring", "+45 70 10 10 30", did="70101030")
 )
+
+
+class Clock:
+    """A clock the test sets and advances: the services' ``now()``."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
 
 
 def registry_from(units: str, *, closures: bool = True, header: str = HEADER) -> Registry:

@@ -34,6 +34,7 @@ from tests.conftest import (
     DATA,
     HEADER,
     LAB_PBX,
+    Clock,
     at,
 )
 
@@ -73,16 +74,6 @@ SCENARIOS = {
         at("2027-01-04T15:00"),
     ),
 }
-
-
-class Clock:
-    """A clock the test moves."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass

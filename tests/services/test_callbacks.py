@@ -31,7 +31,7 @@ from phoneservice.storage.callback_repository import CallbackRepository
 from phoneservice.storage.callbacks import ATTEMPTS, CALLBACKS, CALLS, EVIDENCE
 from phoneservice.storage.engine import create_engine_for, session_factory
 from phoneservice.storage.repositories import SEGMENTS
-from tests.conftest import TODAY, TZ, at
+from tests.conftest import TODAY, TZ, Clock, at
 from tests.domain.test_call_tracker import TRACES, truth
 from tests.domain.test_callbacks_domain import call as citizen_call
 from tests.services.test_ingest import LAB_REGISTRY, lab, run  # noqa: F401 (lab: a fixture)
@@ -40,16 +40,6 @@ NUMBER, OTHER = "+4523119993", "+4540404040"
 # Friday 2026-11-20 10:00 local: due Monday 2026-11-23 15:00 on Monday-Friday working days.
 FRIDAY = at("2026-11-20T10:00")
 MONDAY_DUE = at("2026-11-23T15:00")
-
-
-class Clock:
-    """A clock the test moves."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass

@@ -24,22 +24,9 @@ from phoneservice.services.overrides import (
 from phoneservice.storage.engine import create_engine_for, session_factory
 from phoneservice.worker.follower import watch_overrides
 from phoneservice.worker.jobs.triggers import earliest_change
-from tests.conftest import BORGERSERVICE, at, registry_from
+from tests.conftest import BORGERSERVICE, Clock, at, registry_from
 
 MONDAY_1100 = at("2026-11-23T11:00")  # Borgerservice: Monday 10:00-14:00
-
-
-class Clock:
-    """A clock the test sets and advances."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture(scope="module")

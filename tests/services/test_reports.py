@@ -30,9 +30,9 @@ from phoneservice.services.callbacks import CallbackService
 from phoneservice.services.calls import CallService
 from phoneservice.services.reports import ReportService
 from phoneservice.storage.engine import create_engine_for, session_factory
-from tests.conftest import TZ, at
+from tests.conftest import TZ, Clock, at
 from tests.domain.test_callbacks_domain import call as citizen_call
-from tests.services.test_callbacks import Clock, lab_registry
+from tests.services.test_callbacks import lab_registry
 from tests.storage.direct_reports import offset_changes
 
 WEEK = ReportRequest(date(2026, 11, 16), date(2026, 11, 20))  # Monday to Friday

@@ -10,8 +10,7 @@ import pytest
 from phoneservice.services.overrides import OverrideService, Until
 from phoneservice.storage.engine import create_engine_for, session_factory
 from phoneservice.storage.override_reader import in_force
-from tests.conftest import BORGERSERVICE, at, registry_from
-from tests.services.test_overrides import Clock
+from tests.conftest import BORGERSERVICE, Clock, at, registry_from
 
 
 @pytest.fixture

@@ -38,9 +38,9 @@ from phoneservice.storage.engine import create_engine_for, session_factory
 from phoneservice.storage.migrate import alembic_config, upgrade
 from phoneservice.storage.repositories import CallRepository
 from phoneservice.storage.rollup import DAY_CELLS, HOUR_CELLS, RollupRepository
-from tests.conftest import LAB_REGISTRY, TZ, run_cli
+from tests.conftest import LAB_REGISTRY, TZ, Clock, run_cli
 from tests.domain.test_callbacks_domain import call as citizen_call
-from tests.services.test_callbacks import Clock, lab_registry
+from tests.services.test_callbacks import lab_registry
 from tests.storage.direct_reports import DirectReportRepository, offset_changes
 
 # Both DST changes of 2026 in Europe: 29 March (02:00 → 03:00) and 25 October

@@ -4,7 +4,6 @@ PostgreSQL: rights, CSRF, forms, the token shown once, and the PBX's ``open.txt`
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,24 +12,11 @@ from flask.testing import FlaskClient
 
 from phoneservice.registry import Registry
 from phoneservice.services.tokens import TokenService
-from tests.conftest import at
+from tests.conftest import Clock, at
 from tests.staff import PASSWORD, accounts, add_user, audit, csrf_token, login, staff_app, tokens
 
 BS_OPEN = "/api/v1/units/borgerservice/open.txt"
 SECRET = re.compile(r'id="token-secret" class="secret" value="(psk_[^"]+)"')
-
-
-class Clock:
-    """The app's clock, set and advanced by the test."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture
