@@ -1,8 +1,9 @@
 """The worker process of ``phoneservice worker`` and ``run``: the leader lock, then the work.
 
-A worker waits (standby) until it holds the leader lock; the active worker migrates the
-schema, reads the stored overrides, follows every PBX of ``PHONESERVICE_AMI_URL`` and runs
-the scheduler until a signal, or until it loses the lock. ``run`` hosts the same worker
+A worker waits (standby) until it holds the leader lock; the active worker connects (the
+schema was checked at start; ``run`` migrates it), reads the stored overrides, follows
+every PBX of ``PHONESERVICE_AMI_URL`` and runs the scheduler until a signal, or until it
+loses the lock. ``run`` hosts the same worker
 in a :class:`WorkerThread` beside the web server.
 """
 
@@ -84,7 +85,7 @@ async def serve(services: Services, lock: LeaderLock, stop: asyncio.Event | None
 async def _active(services: Services, lock: LeaderLock, stop: asyncio.Event) -> bool:
     """Run the scheduler and the followers while the lock holds; True if it was lost."""
     watcher = asyncio.create_task(watch(lock, stop, LOCK_CHECK_EVERY, LOCK_CHECK_DEADLINE))
-    await asyncio.to_thread(services.connect)  # migrates: one engine for calls and jobs
+    await asyncio.to_thread(services.connect)  # one engine for calls and jobs
     overrides = services.live_overrides
     await asyncio.to_thread(overrides.refresh)  # before the first call is judged
     found = await asyncio.to_thread(followers, services)
