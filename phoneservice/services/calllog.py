@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from phoneservice.domain.calls.amifields import event_instant
 from phoneservice.domain.calls.queuelog import QueueLogCalls, QueueLogEntry, reconcile
 from phoneservice.domain.calls.records import CallRecord
 from phoneservice.domain.calls.tracker import CallTracker
+from phoneservice.services.clock import system_clock
 
 _log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class CallLog:
         if name == "CoreShowChannel":
             self._listing.append(headers)
         elif name == "CoreShowChannelsComplete":
-            self.resynced(self._listing, self.last_seen or datetime.now(UTC))
+            self.resynced(self._listing, self.last_seen or system_clock())
             self._listing = []
         else:
             self.pending += self.tracker.feed(headers, at)

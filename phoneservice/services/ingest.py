@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 from phoneservice.domain.calls.queuelog import parse_queue_log
 from phoneservice.services.calllog import CallLog
+from phoneservice.services.clock import system_clock
 
 Batches = Iterable[list[dict[str, str]]]
 
@@ -61,7 +61,7 @@ def ingest(
     """Log recordings through the live path; queue_log alone is logged as it stands."""
     messages = sum(_replay(call_log, path, reader) for path in recordings)
     if recordings:
-        call_log.finish(call_log.last_seen or datetime.now(UTC))
+        call_log.finish(call_log.last_seen or system_clock())
     else:
         messages += _queue_log_only(call_log, queue_logs)
     call_log.flush(final=True)
@@ -77,7 +77,7 @@ def _replay(call_log: CallLog, path: Path, reader: Recordings) -> int:
         count += len(batch)
         if call_log.due():
             call_log.flush()
-    call_log.disconnected(call_log.last_seen or datetime.now(UTC))
+    call_log.disconnected(call_log.last_seen or system_clock())
     return count
 
 

@@ -12,13 +12,14 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Generic, TypeVar
 
 from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from phoneservice.domain.pbx_state import PbxState
+from phoneservice.services.clock import system_clock
 from phoneservice.storage.counts import CallbackCount, CallCount, CountRepository
 from phoneservice.storage.pbx_state import PbxStateRepository
 
@@ -38,10 +39,6 @@ CACHE_SECONDS = 15.0  # how long a process reuses its count of all calls
 STALE_AFTER = timedelta(seconds=90)
 T = TypeVar("T")
 Clock = Callable[[], datetime]
-
-
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Cached(Generic[T]):
@@ -77,7 +74,7 @@ class MonitoringService:
     def __init__(
         self,
         sessions: sessionmaker[Session],
-        clock: Clock = _utc_now,
+        clock: Clock = system_clock,
         cache_seconds: float = CACHE_SECONDS,
     ) -> None:
         self.sessions, self.clock = sessions, clock

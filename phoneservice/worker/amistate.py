@@ -19,9 +19,10 @@ import os
 import socket
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 
 from phoneservice.domain.pbx_state import PbxState
+from phoneservice.services.clock import system_clock
 
 _log = logging.getLogger(__name__)
 
@@ -37,10 +38,6 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
 class AmiStateReporter:
     """Keeps one PBX's row in ``pbx_state`` up to date, throttled and off the event loop."""
 
@@ -50,7 +47,7 @@ class AmiStateReporter:
         save: Save,
         worker: str | None = None,
         *,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], datetime] = system_clock,
         every: float = WRITE_EVERY,
         heartbeat: float = HEARTBEAT,
         monotonic: Callable[[], float] = time.monotonic,
