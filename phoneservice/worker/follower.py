@@ -34,7 +34,7 @@ _log = logging.getLogger(__name__)
 RESYNC_TIMEOUT = 30.0
 ORIGINATE_EVERY = 1.0  # seconds between looks at the outbox of placed calls
 ORIGINATE_TIMEOUT = 10.0  # for the Originate's own response (Async: the call goes on)
-__all__ = ["OriginateOutbox", "PbxFollower", "follow_all", "stop_on_signals", "watch_overrides"]
+__all__ = ["PbxFollower", "follow_all", "stop_on_signals", "watch_overrides"]
 OVERRIDE_POLL = 15.0  # seconds between looks at the stored overrides (docs/worker.md)
 
 

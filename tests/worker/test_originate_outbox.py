@@ -17,7 +17,8 @@ from phoneservice.pbx.client import AmiClient, AmiTarget
 from phoneservice.registry import parse_registry
 from phoneservice.services.callbacks import LOST_AFTER, CallbackService, UnitClosed
 from phoneservice.services.clock import system_clock as utc_now
-from phoneservice.worker.follower import OriginateOutbox, PbxFollower, follow_all
+from phoneservice.worker.dialer import OriginateOutbox
+from phoneservice.worker.follower import PbxFollower, follow_all
 from tests.conftest import LAB_REGISTRY, TODAY, at
 from tests.domain.test_call_tracker import TRACES
 from tests.services.test_callbacks import FRIDAY, Queue, build_queue, lab_registry
