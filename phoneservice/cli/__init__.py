@@ -28,6 +28,12 @@ from phoneservice.settings import Settings, SettingsError
 
 __all__ = ["build_parser", "main"]
 
+NO_SUCH_FILE = "no such file"
+CONFIG_HINT = (
+    "phoneservice: give the registry with --config PATH or PHONESERVICE_CONFIG=PATH"
+    " (default: config/opening_hours.toml, relative to the current folder)"
+)
+
 
 # Every command: its name, the module under phoneservice.cli that registers and runs it,
 # and the line ``--help`` shows. A command's module (and what it imports) is loaded only
@@ -79,6 +85,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     all and a typo is answered with the choices. ``argv=None`` loads every module.
     """
     parser = Parser(prog="phoneservice", description="Telefontider, opkald og tilbagekald.")
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
     subparsers = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     wanted = _command_in(argv)
     modules = dict.fromkeys(module for module, _ in COMMANDS.values())
@@ -90,6 +97,20 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
                 if owner == module:
                     subparsers.add_parser(name, help=text, add_help=False)
     return parser
+
+
+class _Version(argparse.Action):
+    """``--version``: the installed package's version (read only when asked)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        """Print ``phoneservice X.Y.Z`` and exit 0."""
+        from importlib.metadata import version
+
+        print(f"phoneservice {version('phoneservice')}")
+        parser.exit()
 
 
 def _command_in(argv: Sequence[str] | None) -> str | None:
@@ -109,6 +130,8 @@ def main(argv: Sequence[str] | None = None, clock: Clock = system_clock) -> int:
             print(problem, file=sys.stderr)
         errors = sum(p.severity == "error" for p in exc.problems)
         print(f"{errors} error(s) in the registry", file=sys.stderr)
+        if any(p.message.endswith(NO_SUCH_FILE) for p in exc.problems):
+            print(CONFIG_HINT, file=sys.stderr)
         return EXIT_INVALID
     except UnknownUnitError as exc:
         return _fail(f"unknown unit {exc.args[0]!r}", EXIT_INVALID)

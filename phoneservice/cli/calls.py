@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from phoneservice.bootstrap import queue_log_file
-from phoneservice.cli.common import EXIT_OK, Clock, common_options, day, emit, services
+from phoneservice.cli.common import EXIT_OK, Clock, UsageError, common_options, day, emit, services
 from phoneservice.present.shapes import call_shape
 from phoneservice.settings import Settings
 
@@ -64,15 +64,17 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings, clock: Clock) -> in
 
 
 def cmd_calls(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
-    """List logged calls, oldest first."""
+    """List logged calls, oldest first; an unknown unit or a reversed range exits 2."""
     found = services(args, settings, clock)
+    if args.unit:
+        found.registry.unit(args.unit)  # UnknownUnitError: exit 2, as status and hours
+    first = day(args.first, "--from") if args.first else None
+    last = day(args.last, "--to") if args.last else None
+    if first and last and last < first:
+        raise UsageError(f"--to {last.isoformat()} is before --from {first.isoformat()}")
     tz = found.registry.timezone
-    start = datetime.combine(day(args.first, "--from"), time(), tz) if args.first else None
-    end = (
-        datetime.combine(day(args.last, "--to") + timedelta(days=1), time(), tz)
-        if args.last
-        else None
-    )
+    start = datetime.combine(first, time(), tz) if first else None
+    end = datetime.combine(last + timedelta(days=1), time(), tz) if last else None
     calls = found.calls.calls(args.unit, start, end)
     shapes = [call_shape(record, tz) for record in calls]
     lines = [_call_line(s) for s in shapes]

@@ -43,7 +43,7 @@ def register(commands: Any) -> None:
     hours.set_defaults(run=cmd_hours)
     due = commands.add_parser("deadline", parents=[common])
     due.add_argument("unit", metavar="UNIT")
-    due.add_argument("--at", required=True, help="when the call was missed (ISO 8601)")
+    due.add_argument("--at", help="when the call was missed (ISO 8601; default: now)")
     due.set_defaults(run=cmd_deadline)
     export = commands.add_parser("export", parents=[common])
     export.add_argument("format", choices=exports.FORMATS)
@@ -119,7 +119,7 @@ def cmd_hours(args: argparse.Namespace, settings: Settings, clock: Clock) -> int
     first = day(args.first, "--from") if args.first else None
     plans = service.hours(args.unit, first, _days(args.days))
     lines = [
-        f"{p.day.isoformat()} {p.day.strftime('%a'):<4}"
+        f"{p.day.isoformat()} {wording.WEEKDAYS[p.day.weekday()][:3]:<4}"
         f"{', '.join(interval_text(i) for i in p.intervals) or 'lukket':<28}{p.reason}"
         for p in plans
     ]
@@ -134,9 +134,10 @@ def _days(text: str) -> int:
 
 
 def cmd_deadline(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
-    """The callback deadline for a call missed at ``--at``."""
+    """The callback deadline for a call missed at ``--at`` (now by default)."""
     service = hours_service(args, settings, clock)
-    found = service.deadline(args.unit, instant(args.at, service.registry))
+    missed = instant(args.at, service.registry) if args.at else service.now()
+    found = service.deadline(args.unit, missed)
     line = (
         f"{found.unit.id}: modtaget {iso(found.received_at)}, kvitteres senest {iso(found.due_at)}"
     )
@@ -144,8 +145,20 @@ def cmd_deadline(args: argparse.Namespace, settings: Settings, clock: Clock) -> 
 
 
 def cmd_export(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
-    """Write an export of one or more units to stdout."""
+    """Write an export of one or more units to stdout; ``--json``: one item per unit."""
     service = hours_service(args, settings, clock)
-    units = service.units(args.units)
-    sys.stdout.write(exports.render(args.format, service.registry, units, service.now()))
-    return EXIT_OK
+    units, registry, now = service.units(args.units), service.registry, service.now()
+    if not args.json:
+        sys.stdout.write(exports.render(args.format, registry, units, now))
+        return EXIT_OK
+    items = [
+        _export_item(args.format, exports.render(args.format, registry, [u], now), u.id)
+        for u in units
+    ]
+    return emit(args, items, [])
+
+
+def _export_item(kind: str, text: str, unit_id: str) -> dict[str, Any]:
+    """``export --json`` item: the unit, the format and the value (JSON-LD as JSON)."""
+    value: Any = json.loads(text) if kind == "jsonld" else text.rstrip("\n")
+    return {"unit": unit_id, "format": kind, "value": value}

@@ -96,11 +96,15 @@ def test_the_text_summary_names_the_file() -> None:
 
 
 def test_a_missing_file_exits_2_and_names_it() -> None:
+    from phoneservice.cli import CONFIG_HINT
+
     path = "config/no-such-file.toml"
     code, out, err = _run(["check-config", "--config", path])
     assert code == 2
     assert out == ""
-    assert _only_error(err, path) == f"{path}: cannot be read: no such file"
+    *problem, hint = err.splitlines(keepends=True)  # then how to point at the file
+    assert hint.rstrip("\n") == CONFIG_HINT
+    assert _only_error("".join(problem), path) == f"{path}: cannot be read: no such file"
 
 
 def test_a_directory_instead_of_a_file() -> None:

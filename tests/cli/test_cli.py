@@ -118,7 +118,7 @@ BAD_INPUT = [
     ("bad-from", ["hours", "borgerservice", "--from", "2026-13-01"], "is not a date"),
     ("bad-days", ["hours", "borgerservice", "--days", "-1"], "--days: '-1' must be a whole"),
     ("zero-days", ["hours", "borgerservice", "--days", "0"], "--days: '0' must be a whole"),
-    ("deadline-needs-at", ["deadline", "borgerservice"], "the following arguments are required"),
+    ("deadline-bad-at", ["deadline", "borgerservice", "--at", "tomorrow"], "is not an ISO 8601"),
     ("unknown-command", ["frobnicate"], "invalid choice"),
     ("unknown-export", ["export", "pdf", "borgerservice"], "invalid choice"),
     ("missing-config", ["status", "--config", "/nonexistent/x.toml"], "cannot be read"),
@@ -180,3 +180,71 @@ def test_config_from_environment(spec_config, capsys, monkeypatch):
     code, out, _ = run(["status", "--json"], capsys)
     assert code == 0
     assert [i["id"] for i in json.loads(out)] == ["borgerservice"]
+
+
+# --- small promises of the command line ---------------------------------------------------
+
+
+def test_version_prints_the_installed_version(capsys):
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as done:
+        main(["--version"], clock=fixed_clock)
+    assert done.value.code == 0
+    assert capsys.readouterr().out == f"phoneservice {version('phoneservice')}\n"
+
+
+def test_deadline_without_at_is_for_a_call_missed_now(spec_config, capsys):
+    code, out, _ = run(["deadline", "borgerservice", "--json", "--config", spec_config], capsys)
+    assert code == 0
+    found = json.loads(out)
+    # Monday 2026-11-23 13:00 local: due at the end of Tuesday's working day.
+    assert (found["received_at"], found["due_at"]) == (
+        "2026-11-23T13:00:00+01:00",
+        "2026-11-24T15:00:00+01:00",
+    )
+
+
+def test_hours_text_names_the_weekdays_in_danish(spec_config, capsys):
+    argv = ["hours", "borgerservice", "--from", "2026-11-23", "--days", "7"]
+    code, out, _ = run([*argv, "--config", spec_config], capsys)
+    assert code == 0
+    assert [line.split()[1] for line in out.splitlines()] == [
+        "man",
+        "tir",
+        "ons",
+        "tor",
+        "fre",
+        "lør",
+        "søn",
+    ]
+
+
+@pytest.mark.parametrize("kind", ["osm", "asterisk", "ics", "jsonld"])
+def test_export_json_gives_one_item_per_unit(spec_config, capsys, kind):
+    code, out, _ = run(["export", kind, "borgerservice", "--json", "--config", spec_config], capsys)
+    assert code == 0
+    (item,) = json.loads(out)
+    assert (item["unit"], item["format"]) == ("borgerservice", kind)
+    assert isinstance(item["value"], dict if kind == "jsonld" else str) and item["value"]
+
+
+def test_a_missing_registry_says_how_to_point_at_one(tmp_path, capsys):
+    code, _, err = run(["status", "--config", str(tmp_path / "nope.toml")], capsys)
+    assert code == 2
+    assert "cannot be read: no such file" in err
+    assert "--config PATH or PHONESERVICE_CONFIG=PATH" in err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--unit", "nosuch"], "unknown unit 'nosuch'"),
+        (["--from", "2026-12-01", "--to", "2026-11-01"], "is before --from"),
+    ],
+    ids=["unknown-unit", "reversed-range"],
+)
+def test_calls_refuses_what_cannot_match(spec_config, tmp_path, monkeypatch, capsys, argv, message):
+    monkeypatch.setenv("PHONESERVICE_INSTANCE", str(tmp_path / "instance"))
+    code, _, err = run(["calls", *argv, "--config", spec_config], capsys)
+    assert (code, message in err) == (2, True)
