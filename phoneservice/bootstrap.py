@@ -19,7 +19,7 @@ from phoneservice.domain.hours.status import Override
 from phoneservice.registry import Registry
 from phoneservice.registry.holder import RegistryHolder, as_holder, current
 from phoneservice.services.clock import Clock, system_clock
-from phoneservice.services.hours import HoursService
+from phoneservice.services.hours import HoursService, no_overrides
 from phoneservice.settings import Settings, SettingsError
 
 if TYPE_CHECKING:  # imported when first used: SQLAlchemy and argon2 are slow to import,
@@ -357,12 +357,7 @@ class Services:
 # -- the pipelines of the call log, wired from plain parts (also used by tests, bench) ----
 
 
-def _no_overrides() -> Sequence[Override]:
-    """The override source when none is stored yet."""
-    return ()
-
-
-def is_open_function(registry: Source, overrides: Overrides = _no_overrides) -> IsOpen:
+def is_open_function(registry: Source, overrides: Overrides = no_overrides) -> IsOpen:
     """The registry's answer to "was this unit in phone hours at this instant?"."""
     return HoursService(registry, system_clock, overrides).is_open
 
@@ -375,7 +370,7 @@ def _unit_id(found: object) -> str | None:
 def build_tracker(
     registry: Source,
     pbx: str,
-    overrides: Overrides = _no_overrides,
+    overrides: Overrides = no_overrides,
     *,
     is_open: IsOpen | None = None,
 ) -> CallTracker:
@@ -397,7 +392,7 @@ def build_tracker(
 def build_queue_log_calls(
     registry: Source,
     pbx: str,
-    overrides: Overrides = _no_overrides,
+    overrides: Overrides = no_overrides,
     *,
     is_open: IsOpen | None = None,
 ) -> QueueLogCalls:
@@ -434,7 +429,7 @@ def build_call_log(
     *,
     queue_log: QueueLogReader | None = None,
     since: datetime | None = None,
-    overrides: Overrides = _no_overrides,
+    overrides: Overrides = no_overrides,
     is_open: IsOpen | None = None,
 ) -> CallLog:
     """The call-log pipeline for one PBX; both witnesses ask the same ``is_open``."""

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from phoneservice.domain.hours.schedule import DayPlan
-from phoneservice.domain.hours.status import Override, Status, effective_days, unit_statuses
+from phoneservice.domain.hours.status import (
+    Override,
+    Status,
+    earliest_change,
+    effective_days,
+    unit_statuses,
+)
 from phoneservice.domain.hours.workdays import deadline
 from phoneservice.domain.units import Unit
 from phoneservice.registry import Registry
@@ -94,6 +100,12 @@ class HoursService:
             return False
         (found,) = unit_statuses([(unit.id, unit.schedule)], at, self.overrides())
         return found.open
+
+    def next_change(self, after: datetime) -> datetime | None:
+        """The first instant after ``after`` at which any unit opens or closes, or one of
+        their overrides starts or ends (the worker's unit-state trigger asks this)."""
+        schedules = {unit.id: unit.schedule for unit in self.registry.units.values()}
+        return earliest_change(schedules, after, self.overrides())
 
     def hours(self, unit_id: str, first: date | None = None, days: int = 7) -> list[DayPlan]:
         """The effective intervals of a unit for ``days`` dates from ``first`` (today),

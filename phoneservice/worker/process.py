@@ -116,7 +116,7 @@ def _scheduler(services: Services) -> JobScheduler:
     tasks.register_callbacks(services.callbacks)
     tasks.register(UNIT_STATE, _unit_state_logger(services))
     return build_scheduler(
-        services.engine, services.registry, tasks, services.clock, services.live_overrides
+        services.engine, services.registry, tasks, services.clock, services.live_hours
     )
 
 

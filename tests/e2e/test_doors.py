@@ -182,9 +182,7 @@ def unit_state_trigger(world: World, capsys: pytest.CaptureFixture[str]) -> Answ
     """The worker's unit-state job: when it fires next, and what it then reports."""
     services = world.services
     services.live_overrides.refresh()  # as the worker does before its first job
-    (spec,) = [
-        s for s in job_specs(services.registry, services.live_overrides) if s.id == UNIT_STATE
-    ]
+    (spec,) = [s for s in job_specs(services.registry, services.live_hours) if s.id == UNIT_STATE]
     fires = spec.trigger.get_next_fire_time(None, world.scenario.at)
     (found,) = services.live_hours.status((UNIT,), world.scenario.at)
     return found.status.open, found.status.reason, fires

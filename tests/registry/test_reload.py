@@ -22,13 +22,13 @@ import pytest
 from flask.testing import FlaskClient
 
 from phoneservice.bootstrap import is_open_function
+from phoneservice.domain.hours.status import earliest_change
 from phoneservice.registry.holder import RegistryHolder
 from phoneservice.settings import Settings
 from phoneservice.storage.engine import create_engine_for
 from phoneservice.web import create_app
 from phoneservice.worker.jobs.scheduler import UNIT_STATE, build_scheduler
 from phoneservice.worker.jobs.tasks import Tasks
-from phoneservice.worker.jobs.triggers import earliest_change
 from tests.conftest import BORGERSERVICE, HEADER, TODAY, at
 from tests.e2e.test_web_command import START_TIMEOUT, STOP_TIMEOUT, Served, environment
 

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import pytest
 
 from phoneservice.bootstrap import build_tracker
-from phoneservice.domain.hours.status import Override
+from phoneservice.domain.hours.status import Override, earliest_change
 from phoneservice.registry import Registry, UnknownUnitError
 from phoneservice.services.audit import AuditService
 from phoneservice.services.hours import HoursService
@@ -23,7 +23,6 @@ from phoneservice.services.overrides import (
 )
 from phoneservice.storage.engine import create_engine_for, session_factory
 from phoneservice.worker.follower import watch_overrides
-from phoneservice.worker.jobs.triggers import earliest_change
 from tests.conftest import BORGERSERVICE, Clock, at, registry_from
 
 MONDAY_1100 = at("2026-11-23T11:00")  # Borgerservice: Monday 10:00-14:00

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from phoneservice.domain.errors import DomainError
-from phoneservice.domain.hours.status import Override, next_change, status
+from phoneservice.domain.hours.status import Override, earliest_change, next_change, status
 from phoneservice.storage.engine import create_engine_for
 from phoneservice.worker.jobs import tasks as task_functions
 from phoneservice.worker.jobs.scheduler import (
@@ -29,12 +29,7 @@ from phoneservice.worker.jobs.scheduler import (
 from phoneservice.worker.jobs.tasks import MARK_OVERDUE, Tasks
 from phoneservice.worker.jobs.tasks import PURGE as PURGE_TASK
 from phoneservice.worker.jobs.tasks import RECONCILE as RECONCILE_TASK
-from phoneservice.worker.jobs.triggers import (
-    RECHECK,
-    FirstPassCronTrigger,
-    NextChangeTrigger,
-    earliest_change,
-)
+from phoneservice.worker.jobs.triggers import RECHECK, FirstPassCronTrigger, NextChangeTrigger
 from tests.conftest import BORGERSERVICE, TZ, at, registry_from
 
 WAIT = 20.0  # seconds: an upper bound for "the job ran", never a timing assertion
@@ -217,7 +212,7 @@ TRIGGER_CASES = [
     ids=[case[0] for case in TRIGGER_CASES],
 )
 def test_trigger_fires_at_the_next_change(units, previous, now, overrides, expected):
-    trigger = NextChangeTrigger(schedules(*units), lambda: overrides, TZ)
+    trigger = NextChangeTrigger.over(schedules(*units), overrides, TZ)
     since = at(now) if previous is None else max(at(previous), at(now))
     fire = trigger.get_next_fire_time(None if previous is None else at(previous), at(now))
     direct = min(
@@ -233,7 +228,7 @@ def test_trigger_fires_at_the_next_change(units, previous, now, overrides, expec
 
 
 def test_trigger_on_a_line_that_never_changes_asks_again_a_day_later():
-    trigger = NextChangeTrigger(schedules("round-the-clock"), tz=TZ)
+    trigger = NextChangeTrigger.over(schedules("round-the-clock"), tz=TZ)
     now = at("2026-10-25T02:30+01:00")
     assert next_change(REGISTRY.unit("round-the-clock").schedule, now) is None
     assert utc(trigger.get_next_fire_time(None, now)) == utc(now) + RECHECK
@@ -242,7 +237,7 @@ def test_trigger_on_a_line_that_never_changes_asks_again_a_day_later():
 def test_trigger_walk_over_a_year_fires_only_and_exactly_at_changes():
     """From one fire to the next, every fire is a change and no change is skipped."""
     units = schedules("borgerservice", "night-owl")
-    trigger = NextChangeTrigger(units, tz=TZ)
+    trigger = NextChangeTrigger.over(units, tz=TZ)
     previous, now = None, at("2026-01-01T00:00")
     for _ in range(800):
         fire = trigger.get_next_fire_time(previous, now)
@@ -255,20 +250,20 @@ def test_trigger_walk_over_a_year_fires_only_and_exactly_at_changes():
 
 
 def test_trigger_rejects_a_naive_now():
-    trigger = NextChangeTrigger(schedules("borgerservice"), tz=TZ)
+    trigger = NextChangeTrigger.over(schedules("borgerservice"), tz=TZ)
     with pytest.raises(DomainError):
         trigger.get_next_fire_time(None, datetime(2026, 11, 23, 12, 0))
 
 
 def test_trigger_needs_a_unit():
     with pytest.raises(ValueError, match="at least one schedule"):
-        NextChangeTrigger({}, tz=TZ)
+        NextChangeTrigger.over({}, tz=TZ)
 
 
 def test_trigger_refuses_to_be_pickled():
     """It holds the live registry; the job store for it is the memory one."""
     with pytest.raises(TypeError, match="memory job store"):
-        pickle.dumps(NextChangeTrigger(schedules("borgerservice"), tz=TZ))
+        pickle.dumps(NextChangeTrigger.over(schedules("borgerservice"), tz=TZ))
 
 
 PURGE_CASES = [

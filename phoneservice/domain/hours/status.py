@@ -8,7 +8,8 @@ into its open pieces (:mod:`phoneservice.domain.hours.timeline`), cached on the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -42,6 +43,7 @@ __all__ = [
     "HORIZON_DAYS",
     "Override",
     "Status",
+    "earliest_change",
     "effective_days",
     "next_change",
     "open_spans",
@@ -215,3 +217,34 @@ def open_spans(
 def _midnight(schedule: Schedule, day: date) -> int:
     """Local midnight of ``day`` as an instant."""
     return midnight_epoch(day, schedule.timezone)
+
+
+def earliest_change(
+    schedules: Mapping[str, Schedule], at: datetime, overrides: Sequence[Override] = ()
+) -> datetime | None:
+    """The earliest instant after ``at`` at which one of the units opens or closes, or an
+    override of one starts or ends (its words change, if not its state); None if none.
+
+    Each unit's state comes from :func:`unit_statuses`, as every other answer does.
+    """
+    states = unit_statuses(schedules.items(), at, overrides)
+    changes = (state.closes_at if state.open else state.next_open for state in states)
+    found = itertools.chain(changes, override_bounds(schedules, at, overrides))
+    # By instant: within one zone Python compares wall times, and in the repeated hour of
+    # the fall-back night 02:45 (first pass) would count as later than 02:15 (second pass).
+    return min((c for c in found if c is not None), key=_instant, default=None)
+
+
+def override_bounds(
+    schedules: Mapping[str, Schedule], at: datetime, overrides: Sequence[Override]
+) -> Iterator[datetime]:
+    """Starts and ends of the units' overrides after ``at``: the words change, if not the state."""
+    after = at.timestamp()
+    for override in overrides:
+        if override.unit in schedules:
+            yield from (b for b in (override.start, override.end) if b.timestamp() > after)
+
+
+def _instant(moment: datetime) -> float:
+    """An aware datetime as an epoch instant, for ordering across folds and zones."""
+    return moment.timestamp()

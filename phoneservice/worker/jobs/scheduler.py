@@ -20,14 +20,10 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import Engine
 
 from phoneservice.registry import Registry
+from phoneservice.services.hours import HoursService
 from phoneservice.worker.jobs import tasks as task_functions
 from phoneservice.worker.jobs.tasks import Clock, Tasks
-from phoneservice.worker.jobs.triggers import (
-    FirstPassCronTrigger,
-    NextChangeTrigger,
-    OverrideSource,
-    no_overrides,
-)
+from phoneservice.worker.jobs.triggers import FirstPassCronTrigger, NextChangeTrigger
 
 JOB_TABLE = "apscheduler_jobs"
 PERSISTENT, VOLATILE = "default", "volatile"
@@ -53,7 +49,7 @@ class JobScheduler:
     scheduler: BackgroundScheduler
     jobs: tuple[JobSpec, ...]
     tasks: Tasks = field(default_factory=Tasks)
-    overrides: OverrideSource = no_overrides
+    hours: HoursService | None = None  # the unit-state trigger's answer
 
     def start(self) -> None:
         """Start; replace each job by id, keeping a stored run time that is still due."""
@@ -76,7 +72,7 @@ class JobScheduler:
 
     def replan(self, registry: Registry) -> None:
         """Plan the unit-state job over a reloaded registry: its units, its next change."""
-        specs = [s for s in job_specs(registry, self.overrides) if s.id == UNIT_STATE]
+        specs = [s for s in job_specs(registry, self.hours) if s.id == UNIT_STATE]
         if specs:
             self._add(specs[0], keep=False)
         elif self.scheduler.get_job(UNIT_STATE) is not None:
@@ -107,12 +103,13 @@ def build_scheduler(
     registry: Registry,
     tasks: Tasks,
     clock: Clock | None = None,
-    overrides: OverrideSource = no_overrides,
+    hours: HoursService | None = None,
 ) -> JobScheduler:
     """The worker's scheduler on ``engine``'s database, in the registry's time zone.
 
-    ``clock`` (when given) becomes the clock the job functions read; ``overrides`` is
-    asked for the overrides in force each time the unit-state trigger is asked.
+    ``clock`` (when given) becomes the clock the job functions read; the unit-state
+    trigger asks ``hours`` (the worker's hours service, with its overrides) for the next
+    change each time it is asked.
     """
     if clock is not None:
         tasks.clock = clock
@@ -124,10 +121,10 @@ def build_scheduler(
         executors={"default": {"type": "threadpool", "max_workers": EXECUTOR_THREADS}},
         timezone=registry.timezone,
     )
-    return JobScheduler(scheduler, job_specs(registry, overrides), tasks, overrides)
+    return JobScheduler(scheduler, job_specs(registry, hours), tasks, hours)
 
 
-def job_specs(registry: Registry, overrides: OverrideSource = no_overrides) -> tuple[JobSpec, ...]:
+def job_specs(registry: Registry, hours: HoursService | None = None) -> tuple[JobSpec, ...]:
     """The worker's jobs (SPEC §6) with their stable ids."""
     tz = registry.timezone
     specs = [
@@ -139,9 +136,9 @@ def job_specs(registry: Registry, overrides: OverrideSource = no_overrides) -> t
         ),
         JobSpec(RECONCILE, task_functions.reconcile, IntervalTrigger(minutes=5, timezone=tz)),
     ]
-    schedules = {unit.id: unit.schedule for unit in registry.units.values()}
-    if schedules:
-        trigger = NextChangeTrigger(schedules, overrides, tz)
+    if registry.units:  # the hours service's answer: registry and overrides in use then
+        answer = (hours or HoursService(registry)).next_change
+        trigger = NextChangeTrigger(answer, tz)
         specs.append(JobSpec(UNIT_STATE, task_functions.unit_state, trigger, VOLATILE))
     return tuple(specs)
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import NoReturn
 
@@ -12,43 +11,44 @@ from apscheduler.triggers.cron import CronTrigger
 
 from phoneservice.domain.errors import require_aware
 from phoneservice.domain.hours.schedule import Schedule
-from phoneservice.domain.hours.status import Override, unit_statuses
+from phoneservice.domain.hours.status import Override, earliest_change
 
-OverrideSource = Callable[[], Sequence[Override]]
+NextChange = Callable[[datetime], datetime | None]
 # When no unit changes within the hours engine's horizon (only round-the-clock lines, or
 # every line closed for over a year), ask again a day later rather than end the job:
 # APScheduler removes a job whose trigger returns None, and an override may come.
 RECHECK = timedelta(days=1)
 
 
-def no_overrides() -> Sequence[Override]:
-    """The override source while no overrides are stored."""
-    return ()
-
-
 class NextChangeTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3.x is untyped
-    """Fires at the earliest instant at which any of ``schedules`` opens or closes, or an
-    override of one of them starts or ends.
+    """Fires at the earliest instant at which a unit opens or closes, or an override of one
+    starts or ends.
 
-    The question is the hours engine's (:func:`earliest_change`), asked afresh at every fire
-    with the overrides in force then, so daylight-saving changes, holidays and half days are
-    exact. The trigger holds the live registry's schedules and an override source, so it
-    lives in a memory job store and is rebuilt at start-up; it refuses to be pickled.
+    The question is the hours service's (``HoursService.next_change``), asked afresh at
+    every fire with the registry and the overrides in force then, so reloads, overrides,
+    daylight-saving changes, holidays and half days are exact. It depends on the live
+    process, so it lives in a memory job store and is rebuilt at start-up; it refuses to be
+    pickled.
     """
 
-    __slots__ = ("overrides", "schedules", "timezone")
+    __slots__ = ("next_change", "timezone")
 
-    def __init__(
-        self,
+    def __init__(self, next_change: NextChange, tz: tzinfo) -> None:
+        self.next_change = next_change
+        self.timezone = tz
+
+    @classmethod
+    def over(
+        cls,
         schedules: Mapping[str, Schedule],
-        overrides: OverrideSource = no_overrides,
+        overrides: Sequence[Override] = (),
         tz: tzinfo | None = None,
-    ) -> None:
+    ) -> NextChangeTrigger:
+        """A trigger over fixed schedules and overrides (the domain's answer, for tables)."""
         if not schedules:
             raise ValueError("NextChangeTrigger needs at least one schedule")
-        self.schedules = dict(schedules)
-        self.overrides = overrides
-        self.timezone = tz or next(iter(self.schedules.values())).timezone
+        zone = tz or next(iter(schedules.values())).timezone
+        return cls(lambda at: earliest_change(schedules, at, overrides), zone)
 
     def get_next_fire_time(
         self, previous_fire_time: datetime | None, now: datetime
@@ -58,7 +58,7 @@ class NextChangeTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3.x i
         since = now.astimezone(UTC)
         if previous_fire_time is not None:
             since = max(since, previous_fire_time.astimezone(UTC))
-        found = earliest_change(self.schedules, since, self.overrides())
+        found = self.next_change(since)
         return (found or since + RECHECK).astimezone(self.timezone)
 
     def __getstate__(self) -> NoReturn:
@@ -68,41 +68,10 @@ class NextChangeTrigger(BaseTrigger):  # type: ignore[misc]  # APScheduler 3.x i
         )
 
     def __str__(self) -> str:
-        return f"next-change[{len(self.schedules)} units]"
+        return "next-change"
 
     def __repr__(self) -> str:
-        return f"<NextChangeTrigger units={sorted(self.schedules)!r}>"
-
-
-def earliest_change(
-    schedules: Mapping[str, Schedule], at: datetime, overrides: Sequence[Override] = ()
-) -> datetime | None:
-    """The earliest next change after ``at`` among the units, or None.
-
-    Each unit's state comes from :func:`unit_statuses`, the function the hours service
-    asks, so the trigger and every other door agree on when a unit opens or closes.
-    """
-    states = unit_statuses(schedules.items(), at, overrides)
-    changes = (state.closes_at if state.open else state.next_open for state in states)
-    found = itertools.chain(changes, override_bounds(schedules, at, overrides))
-    # By instant: within one zone Python compares wall times, and in the repeated hour of
-    # the fall-back night 02:45 (first pass) would count as later than 02:15 (second pass).
-    return min((c for c in found if c is not None), key=_instant, default=None)
-
-
-def override_bounds(
-    schedules: Mapping[str, Schedule], at: datetime, overrides: Sequence[Override]
-) -> Iterator[datetime]:
-    """Starts and ends of the units' overrides after ``at``: the words change, if not the state."""
-    after = at.timestamp()
-    for override in overrides:
-        if override.unit in schedules:
-            yield from (b for b in (override.start, override.end) if b.timestamp() > after)
-
-
-def _instant(moment: datetime) -> float:
-    """An aware datetime as an epoch instant, for ordering across folds and zones."""
-    return moment.timestamp()
+        return f"<NextChangeTrigger {self.next_change!r}>"
 
 
 class FirstPassCronTrigger(CronTrigger):  # type: ignore[misc]  # APScheduler 3.x is untyped
