@@ -67,19 +67,18 @@ class Settings:
     def require_secret_key(self) -> str:
         """The session signing key, which ``web`` and gunicorn cannot run without."""
         if not self.secret_key:
-            raise SettingsError(
-                "PHONESERVICE_SECRET_KEY is not set: sessions need a long random key"
-                " (e.g. python -c 'import secrets; print(secrets.token_hex(32))')"
-            )
-        return self.secret_key
+            raise SettingsError(f"PHONESERVICE_SECRET_KEY is not set: {_KEY_ADVICE}")
+        return checked_secret_key(self.secret_key)
 
     def instance_secret_key(self) -> str:
-        """``run``/``demo`` without a key: one kept in the instance folder (mode 0600)."""
+        """``run``/``demo`` without a key: one kept in the instance folder (mode 0600, the
+        folder 0700, as the embedded database in it holds citizens' numbers)."""
         if self.secret_key:
-            return self.secret_key
+            return checked_secret_key(self.secret_key)
+        self.instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.instance.chmod(0o700)
         path = self.instance / "secret_key"
         if not path.exists():
-            self.instance.mkdir(parents=True, exist_ok=True)
             path.touch(mode=0o600)
             path.write_text(secrets.token_hex(32), encoding="utf-8")
         return path.read_text(encoding="utf-8").strip()
@@ -88,7 +87,7 @@ class Settings:
         """The database URL: ``PHONESERVICE_DATABASE_URL`` or SQLite in the instance folder."""
         if self.database_url:
             return self.database_url
-        self.instance.mkdir(parents=True, exist_ok=True)
+        self.instance.mkdir(mode=0o700, parents=True, exist_ok=True)
         return f"sqlite:///{(self.instance / DATABASE_FILE).absolute()}"
 
     def has_database(self) -> bool:
@@ -116,6 +115,26 @@ def _targets(url: str, secret: str | None) -> tuple[AmiTarget, ...]:
         return tuple(parse_targets(url, secret or ""))
     except ValueError as exc:  # the message starts with the variable's name
         raise SettingsError(str(exc)) from exc
+
+
+MIN_KEY_BYTES = 32
+_KEY_ADVICE = (
+    f"sessions need at least {MIN_KEY_BYTES} random bytes"
+    " (e.g. python3 -c 'import secrets; print(secrets.token_hex(32))')"
+)
+# Words of example files and tutorials: a key that holds one was copied, not made.
+_PLACEHOLDERS = ("changeme", "changethis", "placeholder", "yoursecret", "secretkey", "example")
+
+
+def checked_secret_key(key: str) -> str:
+    """``key`` if it can sign sessions: long enough, and not a placeholder copied from a file."""
+    size = len(key.encode("utf-8"))
+    if size < MIN_KEY_BYTES:
+        raise SettingsError(f"PHONESERVICE_SECRET_KEY has {size} bytes: {_KEY_ADVICE}")
+    folded = "".join(c for c in key.lower() if c.isalnum())
+    if any(word in folded for word in _PLACEHOLDERS):
+        raise SettingsError(f"PHONESERVICE_SECRET_KEY is a placeholder: {_KEY_ADVICE}")
+    return key
 
 
 def _count(env: Mapping[str, str], name: str) -> int:

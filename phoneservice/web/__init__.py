@@ -13,7 +13,7 @@ from phoneservice.bootstrap import Services
 from phoneservice.registry import Registry
 from phoneservice.registry.holder import RegistryHolder
 from phoneservice.services.clock import Clock, system_clock
-from phoneservice.settings import Settings
+from phoneservice.settings import Settings, checked_secret_key
 
 EXTENSION = "phoneservice"  # the hours service
 SESSION_LIFETIME = timedelta(hours=10)  # a working day; then sign in again
@@ -64,7 +64,8 @@ def create_app(
 def _configure_sessions(app: Flask, settings: Settings) -> None:
     """Signed session cookies: HttpOnly, SameSite=Lax, Secure unless told otherwise."""
     # Without a key (tests, a bare create_app()) sessions last as long as the process.
-    app.config["SECRET_KEY"] = settings.secret_key or secrets.token_hex(32)
+    key = settings.secret_key
+    app.config["SECRET_KEY"] = checked_secret_key(key) if key else secrets.token_hex(32)
     app.config["SESSION_COOKIE_NAME"] = "phoneservice_session"
     app.config["SESSION_COOKIE_SECURE"] = settings.cookie_secure is not False
     app.config["SESSION_COOKIE_HTTPONLY"] = True
@@ -76,12 +77,14 @@ def _configure_sessions(app: Flask, settings: Settings) -> None:
 
 def _register(app: Flask) -> None:
     """Blueprints, the error mapping and the security headers."""
-    from phoneservice.web import auth, errors, i18n
+    from phoneservice.web import auth, errors, i18n, inputs
     from phoneservice.web.board import api
     from phoneservice.web.board import pages as board
     from phoneservice.web.ops import health, metrics
     from phoneservice.web.reports import pages as reports
 
+    app.config["MAX_CONTENT_LENGTH"] = inputs.MAX_CONTENT_LENGTH
+    app.before_request(inputs.check_request)  # before login and CSRF read anything
     i18n.init(app)
     auth.init(app)
     register_staff_pages(app)
