@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import uuid4
 
@@ -57,7 +57,7 @@ class OriginateJob:
     callback_id: int
     channel_id: str
     agent_device: str
-    citizen_number: str
+    citizen_number: str = field(repr=False)  # never in a log line (SPEC §11)
     unit: str
 
 

@@ -206,7 +206,8 @@ class PbxFollower:
                 "Originate", request.fields(), timeout=ORIGINATE_TIMEOUT
             )
         except AmiError as exc:
-            _log.warning("AMI %s: Originate %s failed: %s", self.client.target.name, job, exc)
+            name, callback = self.client.target.name, job.callback_id
+            _log.warning("AMI %s: Originate of callback %s failed: %s", name, callback, exc)
             await self._resolve(job.channel_id, FAILED, self.clock())
             return
         self.watch.expect(response.action_id or "", job.channel_id)

@@ -254,3 +254,15 @@ def test_a_connection_reset_after_the_originate_never_rings_twice(database_url):
     assert queue.callbacks.get(task).callback.is_open
     assert _originates(sim) == [channel_id]
     assert {index for index, _ in sim.actions} >= {0, 1}  # both connections were served
+
+
+def test_a_placed_call_shows_no_citizen_number_when_logged():
+    """Jobs and Originate requests go into log lines by their repr: no number in it."""
+    from phoneservice.domain.callbacks.originate import OriginateRequest
+    from phoneservice.services.callbacks import OriginateJob
+
+    job = OriginateJob(7, "cb-7-1", "PJSIP/anne", "+4523119993", "jobcenter")
+    request = OriginateRequest(job.channel_id, job.agent_device, job.citizen_number)
+    for shown in (repr(job), str(job), repr(request), f"{job} {request}"):
+        assert "23119993" not in shown
+    assert "cb-7-1" in repr(job)  # the ids still say which call it was

@@ -41,7 +41,7 @@ class OriginateRequest:
 
     channel_id: str
     agent_device: str
-    citizen_number: str
+    citizen_number: str = field(repr=False)  # never in a log line (SPEC §11)
     context: str = "callback"
     caller_id: str = ""
     timeout_s: int = 15
