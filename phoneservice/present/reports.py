@@ -82,8 +82,19 @@ def csv_table(report: Report, table: str) -> str:
         raise ValueError(f"no table {table!r}: use one of {', '.join(TABLES)}")
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerows(_TABLE_ROWS[table](report))
+    writer.writerows([csv_cell(value) for value in row] for row in _TABLE_ROWS[table](report))
     return out.getvalue()
+
+
+# A text cell starting with one of these is a formula in Excel and LibreOffice.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: Any) -> Any:
+    """A CSV cell that a spreadsheet shows as text: a leading ``'`` defuses a formula."""
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 def _scalars(figures: Any) -> dict[str, Any]:

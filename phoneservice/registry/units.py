@@ -54,6 +54,7 @@ SEASON_KEYS = {"name": True, "from": False, "to": False, "weeks": False, "hours"
 EXCEPTION_KEYS = {"date": False, "from": False, "to": False, "hours": True, "reason": True}
 _OPTIONAL_TEXT = ("menu", "email", "url", "notes", "after_hours")
 MAX_EXCEPTION_DAYS = 3660
+LINK_SCHEMES = ("https://", "http://")
 
 _Entry = tuple[Interval, str, int]  # an interval, its day key and its place in the list
 
@@ -115,6 +116,7 @@ def _read_unit(
         _exceptions(ck, table.get("exception", []), (*path, "exception")),
     )
     texts = {key: ck.text(table, key, path) for key in _OPTIONAL_TEXT}
+    _check_link(ck, (*path, "url"), texts["url"])
     unit = Unit(
         id=unit_id or "?",
         name=ck.text(table, "name", path) or "?",
@@ -134,6 +136,12 @@ def _read_unit(
         return None
     _warn_no_hours(ck, path, unit)
     return unit
+
+
+def _check_link(ck: Checker, path: Path, url: str | None) -> None:
+    """A unit's web address becomes a link on the pages: http(s) only, never ``javascript:``."""
+    if url is not None and not url.lower().startswith(LINK_SCHEMES):
+        ck.error(path, url, "must be a web address starting with https:// or http://")
 
 
 def _unit_id(ck: Checker, table: Table, path: Path, seen: _Seen) -> str | None:
