@@ -309,6 +309,13 @@ def test_nginx_leaves_the_apps_security_headers_alone() -> None:
     assert "X-Forwarded-Proto $scheme" in NGINX_SITE.read_text()
 
 
+def test_nginx_sends_one_hsts_header() -> None:
+    """nginx adds HSTS and the app does too behind TLS: the app's is hidden, not doubled."""
+    server = NGINX_SITE.read_text(encoding="utf-8")
+    assert re.search(r"^    proxy_hide_header Strict-Transport-Security;", server, re.M)
+    assert "proxy_pass_header Strict-Transport-Security" not in server
+
+
 # --- Compose and the image -----------------------------------------------------------
 
 
