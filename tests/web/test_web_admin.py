@@ -237,8 +237,9 @@ def test_bad_user_forms_say_why(admin, form, notice):
     assert notice in page(admin)
 
 
-def test_an_admin_cannot_lock_themselves_out(admin, database_url, clock):
-    post(admin, "/admin/users/ida", role="agent", units="", active="on")
+@pytest.mark.parametrize("spelled", ["ida", "IDA", " Ida "], ids=["as-is", "upper", "padded"])
+def test_an_admin_cannot_lock_themselves_out(admin, database_url, clock, spelled):
+    post(admin, f"/admin/users/{spelled}", role="agent", units="", active="on")
     assert "Du kan ikke fjerne din egen administratorrolle" in page(admin)
     (ida,) = accounts(database_url, clock).users()
     assert ida.role == "admin"

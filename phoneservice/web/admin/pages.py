@@ -166,8 +166,9 @@ def find_user(username: str) -> User | None:
 def update_user(username: str) -> str:
     """Change role, units and whether the account may sign in."""
     form, me = request.form, principal().actor
+    username = username.strip().lower()  # as the account service folds it: IDA is ida
     chosen, active = forms.role(form.get("role")), form.get("active") == "on"
-    if username == me and (chosen != "admin" or not active):
+    if username == me.lower() and (chosen != "admin" or not active):
         raise FormError(_("Du kan ikke fjerne din egen administratorrolle eller spærre dig selv."))
     units = forms.units(form.get("units", ""), service().registry.units)
     store.accounts().update_user(username, role=chosen, units=units, active=active, actor=me)
