@@ -46,6 +46,7 @@ class Language:
     groups: Mapping[str, str]
     errors: Mapping[int, tuple[str, str]]
     unknown_unit: tuple[str, str]
+    unreadable: tuple[str, str]  # a form or address holding a NUL byte or broken text
     reasons: Mapping[str, str] = field(default_factory=dict)  # Danish day names translated
 
 
@@ -88,6 +89,10 @@ DA = Language(
         500: ("Der skete en fejl", "Serveren fejlede. Fejlen er logget; prøv igen om lidt."),
     },
     unknown_unit=("Enheden findes ikke", "Der er ingen enhed med id {unit_id!r}."),
+    unreadable=(
+        "Forespørgslen kan ikke læses",
+        "Formularen eller adressen indeholder tegn, der ikke kan gemmes. Ret teksten og prøv igen.",
+    ),
 )
 
 EN = Language(
@@ -132,6 +137,10 @@ EN = Language(
         500: ("Something went wrong", "The server failed. The error is logged; try again soon."),
     },
     unknown_unit=("Unit not found", "There is no unit with id {unit_id!r}."),
+    unreadable=(
+        "The request cannot be read",
+        "The form or the address holds characters that cannot be stored. Fix the text and retry.",
+    ),
     reasons={
         "Nytårsdag": "New Year's Day",
         "Skærtorsdag": "Maundy Thursday",
@@ -257,6 +266,10 @@ class Words:
         """The title and explanation of an HTTP error status."""
         errors = self.language.errors
         return errors.get(status, errors[500] if status >= 500 else errors[400])
+
+    def unreadable(self) -> tuple[str, str]:
+        """The title and explanation of a 400 for input that cannot be stored."""
+        return self.language.unreadable
 
     def unknown_unit(self, unit_id: str) -> tuple[str, str]:
         """The title and explanation of a 404 for a unit id."""

@@ -24,6 +24,10 @@ class BadParameter(ValueError):
     """A query parameter that cannot be read; the message names it and its value."""
 
 
+class UnreadableInput(BadParameter):
+    """Input no route can use (NUL, lone surrogates, deep JSON); names where, not the value."""
+
+
 Answer = tuple[Response | str, int]
 # Why the callback rules refused an action, by the exception's class (most specific first).
 REFUSALS: tuple[tuple[type[CallbackError], str], ...] = (
@@ -36,6 +40,7 @@ REFUSALS: tuple[tuple[type[CallbackError], str], ...] = (
 
 def register(app: Flask) -> None:
     """Map the web layer's exceptions to JSON under /api and Danish pages elsewhere."""
+    app.register_error_handler(UnreadableInput, on_unreadable_input)
     app.register_error_handler(BadParameter, on_bad_parameter)
     app.register_error_handler(UnknownUnitError, on_unknown_unit)
     app.register_error_handler(CallbackNotFound, on_callback_not_found)
@@ -64,6 +69,13 @@ def on_bad_parameter(exc: BadParameter) -> Answer:
     """400: the request's parameters are wrong."""
     if wants_page():
         return page(400, *words().error(400), detail=str(exc))
+    return problem(400, "bad_request", str(exc))
+
+
+def on_unreadable_input(exc: UnreadableInput) -> Answer:
+    """400: input no route can use; pages say so in Danish without echoing the input."""
+    if wants_page():
+        return page(400, *words().unreadable())
     return problem(400, "bad_request", str(exc))
 
 

@@ -77,7 +77,9 @@ def override_until(form: Form, now: datetime) -> Until:
 
 def whole_minutes(text: str) -> int:
     """A number of minutes from 1 to a year."""
-    if not text.strip().isdigit() or not 0 < int(text) <= MAX_MINUTES:
+    text = text.strip()
+    # ASCII digits only: "²" passes isdigit() but int() refuses it, and "١٢" is no number here.
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_MINUTES:
         raise FormError(str(OVERRIDE_NOTICES["minutes"]))
     return int(text)
 
