@@ -74,20 +74,22 @@ def cmd_purge(args: argparse.Namespace, settings: Settings, clock: Clock) -> int
         report, service.registry.callbacks.retention_days, service.registry.timezone
     )
     line = (
-        f"{report.callbacks} callback(s) and {report.calls} call(s) lost their number "
+        f"{report.callbacks} callback(s) and {report.calls} call(s) lost their number, "
+        f"{report.expired} open callback(s) expired "
         f"(retention {shape['retention_days']} days, cutoff {shape['cutoff']})"
     )
     return emit(args, shape, [line])
 
 
 def purge_shape(report: PurgeReport, retention_days: int, tz: ZoneInfo) -> dict[str, Any]:
-    """``purge --json``: when it ran, the cutoff, and how many tasks and calls were erased."""
+    """``purge --json``: when it ran, the cutoff, how many tasks and calls were erased."""
     return {
         "purged_at": local_iso(report.now, tz),
         "retention_days": retention_days,
         "cutoff": local_iso(report.cutoff, tz),
         "callbacks": report.callbacks,
         "calls": report.calls,
+        "expired": report.expired,
     }
 
 

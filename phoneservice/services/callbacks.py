@@ -77,6 +77,7 @@ class PurgeReport:
     cutoff: datetime
     callbacks: int
     calls: int
+    expired: int  # open tasks closed as expired (counted in ``callbacks`` too)
 
 
 class CallbackService:
@@ -291,15 +292,20 @@ class CallbackService:
             return CallbackRepository(session).count_overdue(at, unit)
 
     def purge(self, now: datetime | None = None) -> PurgeReport:
-        """Erase numbers ``retention_days`` after a task closes, and of old calls (SPEC §11)."""
+        """Erase numbers ``retention_days`` after a task closes, and of old calls (SPEC §11).
+
+        A task still open ``retention_days`` after it was opened is closed as ``expired``
+        (SPEC §13) and erased with the others.
+        """
         at = self._at(now)
         cutoff = at - timedelta(days=self.registry.callbacks.retention_days)
         with self.sessions() as session:
             retention = RetentionRepository(session)
+            expired = retention.expire_open(cutoff, at)
             tasks, their_calls = retention.erase_closed(cutoff, at)
             old_calls = retention.erase_old_calls(cutoff, at)
             session.commit()
-        return PurgeReport(at, cutoff, tasks, their_calls + old_calls)
+        return PurgeReport(at, cutoff, tasks, their_calls + old_calls, expired)
 
     def unacknowledgeable(self, unit: str | None, start: datetime, end: datetime) -> int:
         """Missed calls in ``[start, end)`` that no task can acknowledge: withheld numbers."""

@@ -1,7 +1,9 @@
 """Callback tables as SQL handles, rows to domain records and back, and the retention purge.
 
 :class:`RetentionRepository` erases personal data (SPEC §11) with a few set-based
-``UPDATE`` statements: numbers, names and free-text notes go, statistics stay.
+``UPDATE`` statements: the columns of :data:`~phoneservice.storage.personal.PERSONAL_COLUMNS`
+(numbers, names, notes, reasons) go, statistics stay. Tasks left open past retention are
+first closed as ``expired`` (SPEC §13), so that no number is kept for ever.
 """
 
 from __future__ import annotations
@@ -10,11 +12,24 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, RowMapping, Table, and_, inspect, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    RowMapping,
+    Table,
+    and_,
+    case,
+    inspect,
+    literal,
+    null,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
-from phoneservice.domain.callbacks.rules import OPEN, Attempt, Callback
+from phoneservice.domain.callbacks.rules import EXPIRED, OPEN, UNREACHABLE, Attempt, Callback
 from phoneservice.storage.models import AttemptRow, CallbackCallRow, CallbackRow, CallRow
+from phoneservice.storage.personal import ERASED_AT, PERSONAL_COLUMNS, erased
 from phoneservice.storage.types import to_utc
 
 CALLBACKS = cast(Table, inspect(CallbackRow).local_table)
@@ -60,23 +75,25 @@ class RetentionRepository:
     def __init__(self, session: Session) -> None:
         self._session = session
 
+    def expire_open(self, cutoff: datetime, now: datetime) -> int:
+        """Close tasks opened at or before ``cutoff`` and still open as expired; how many."""
+        old = and_(CALLBACKS.c.state == OPEN, CALLBACKS.c.created_at <= to_utc(cutoff))
+        expire = update(CALLBACKS).where(old)
+        return self._rowcount(expire.values(state=UNREACHABLE, resolution=EXPIRED, closed_at=now))
+
     def erase_closed(self, cutoff: datetime, now: datetime) -> tuple[int, int]:
-        """Erase tasks closed at or before ``cutoff`` and their calls; how many of each."""
+        """Erase tasks closed at or before ``cutoff``, or expired, and their calls; how many."""
         due = and_(
             CALLBACKS.c.state != OPEN,
-            CALLBACKS.c.closed_at <= to_utc(cutoff),
+            or_(CALLBACKS.c.closed_at <= to_utc(cutoff), CALLBACKS.c.resolution == EXPIRED),
             CALLBACKS.c.number_erased_at.is_(None),
         )
         tasks = select(CALLBACKS.c.id).where(due)
         evidence = select(EVIDENCE.c.call_id).where(EVIDENCE.c.callback_id.in_(tasks))
         calls = self._erase_calls(CALLS.c.id.in_(evidence), now)
-        notes = update(ATTEMPTS).where(
-            ATTEMPTS.c.callback_id.in_(tasks), ATTEMPTS.c.note.is_not(None)
-        )
-        self._session.execute(notes.values(note=None))
-        erase = (
-            update(CALLBACKS).where(due).values(caller_number=None, note=None, number_erased_at=now)
-        )
+        notes = update(ATTEMPTS).where(ATTEMPTS.c.callback_id.in_(tasks), _holds(ATTEMPTS))
+        self._session.execute(notes.values(erased(ATTEMPTS.name)))
+        erase = update(CALLBACKS).where(due).values({**erased(CALLBACKS.name), ERASED_AT: now})
         return self._rowcount(erase), calls
 
     def erase_old_calls(self, cutoff: datetime, now: datetime) -> int:
@@ -88,13 +105,21 @@ class RetentionRepository:
         )
 
     def _erase_calls(self, which: ColumnElement[bool], now: datetime) -> int:
-        """Blank number and name of the chosen calls that still hold either; how many."""
-        holds = or_(CALLS.c.caller_number.is_not(None), CALLS.c.caller_name.is_not(None))
-        erase = update(CALLS).where(which, holds, CALLS.c.number_erased_at.is_(None))
-        return self._rowcount(
-            erase.values(caller_number=None, caller_name=None, number_erased_at=now)
-        )
+        """Blank the personal columns of the chosen calls that still hold any; how many.
+
+        Only a call that had a number is marked erased: a withheld one (perhaps with a
+        name) stays withheld, as the report counts it (``ix_calls_withheld``).
+        """
+        erase = update(CALLS).where(which, _holds(CALLS), CALLS.c.number_erased_at.is_(None))
+        when = literal(now, CALLS.c.number_erased_at.type)  # UTC, as the column stores it
+        mark = case((CALLS.c.caller_number.is_not(None), when), else_=null())
+        return self._rowcount(erase.values({**erased(CALLS.name), ERASED_AT: mark}))
 
     def _rowcount(self, statement: Any) -> int:
         """Run an UPDATE; the number of rows it changed."""
         return int(getattr(self._session.execute(statement), "rowcount", 0) or 0)
+
+
+def _holds(table: Table) -> ColumnElement[bool]:
+    """Rows of ``table`` that still hold personal data in any of its personal columns."""
+    return or_(*(table.c[name].is_not(None) for name in PERSONAL_COLUMNS[table.name]))

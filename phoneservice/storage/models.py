@@ -165,11 +165,13 @@ class WatermarkRow(SQLModel, table=True):
 
 
 # SPEC §6: each state with the resolutions it allows; an open task has a number to call.
+# ``expired`` (SPEC §13): the purge closed a task open longer than ``retention_days``.
 CALLBACK_STATE_RULE = (
     "(state = 'open' AND resolution IS NULL AND closed_at IS NULL AND caller_number IS NOT NULL)"
     " OR (state = 'done' AND resolution IN ('caller_reached_us', 'called_back')"
     " AND closed_at IS NOT NULL)"
-    " OR (state = 'unreachable' AND resolution = 'unreachable' AND closed_at IS NOT NULL)"
+    " OR (state = 'unreachable' AND resolution IN ('unreachable', 'expired')"
+    " AND closed_at IS NOT NULL)"
     " OR (state = 'cancelled' AND resolution = 'cancelled' AND closed_at IS NOT NULL)"
 )
 OPEN_ONLY = "state = 'open'"
@@ -207,7 +209,7 @@ class CallbackRow(SQLModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     closed_by: str | None = None
     note: str | None = None  # free text: erased with the number
-    cancel_reason: str | None = None
+    cancel_reason: str | None = None  # free text: erased with the number
     overdue_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     number_erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
 

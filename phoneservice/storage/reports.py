@@ -32,12 +32,13 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    null,
     select,
     tuple_,
 )
 from sqlalchemy.orm import Session
 
-from phoneservice.domain.callbacks.rules import CANCELLED, DONE, OPEN, UNREACHABLE
+from phoneservice.domain.callbacks.rules import CANCELLED, DONE, EXPIRED, OPEN, UNREACHABLE
 from phoneservice.domain.calls.records import ANSWERED
 from phoneservice.domain.reports.cells import (
     ALL_UNITS,
@@ -204,6 +205,7 @@ class ReportRepository:
                 cb.state,
                 cb.due_at,
                 cb.closed_at,
+                cb.resolution,
                 cb.first_call_at,
                 first.c.attempted_at,
             )
@@ -259,8 +261,12 @@ def _statuses(tasks: Subquery, now: datetime) -> list[ColumnElement[bool]]:
 
 
 def _acknowledged_at(tasks: Subquery) -> ColumnElement[Any]:
-    """The first real attempt to call the citizen or the closing, whichever came first."""
-    attempted, closed = tasks.c.attempted_at, tasks.c.closed_at
+    """The first real attempt to call the citizen or the closing, whichever came first.
+
+    The purge closing an expired task acknowledges nothing: only its attempts count.
+    """
+    attempted = tasks.c.attempted_at
+    closed = case((tasks.c.resolution == EXPIRED, null()), else_=tasks.c.closed_at)
     return case(
         (attempted.is_(None), closed),
         (closed.is_(None), attempted),

@@ -30,6 +30,7 @@ from phoneservice.services.calls import CallService
 from phoneservice.storage.callback_repository import CallbackRepository
 from phoneservice.storage.callbacks import ATTEMPTS, CALLBACKS, CALLS, EVIDENCE
 from phoneservice.storage.engine import create_engine_for, session_factory
+from phoneservice.storage.personal import ERASED_AT, PERSONAL_COLUMNS
 from phoneservice.storage.repositories import SEGMENTS
 from tests.conftest import TODAY, TZ, Clock, at
 from tests.domain.test_call_tracker import TRACES, truth
@@ -458,13 +459,13 @@ def test_due_at_from_stored_calls_on_the_municipal_calendar(
 
 # ---------------------------------------------------------------- retention purge
 
-PERSONAL = {
-    "calls": {"caller_number", "caller_name", "number_erased_at"},
-    "callbacks": {"caller_number", "note", "number_erased_at"},
-    "callback_attempts": {"note"},
-}
 TABLES = {"calls": CALLS, "call_segments": SEGMENTS, "callbacks": CALLBACKS}
 TABLES |= {"callback_calls": EVIDENCE, "callback_attempts": ATTEMPTS}
+# What the purge may change: the declared personal columns, and when they were erased.
+PERSONAL = {
+    table: {*columns, *({ERASED_AT} & set(TABLES[table].columns.keys()))}
+    for table, columns in PERSONAL_COLUMNS.items()
+}
 
 
 @pytest.fixture
@@ -475,8 +476,10 @@ def history(queue) -> dict[str, Any]:
     ids = {}
     queue.clock.now = old
     queue.store(queue.call(old, caller_number="+4511000001"))  # closed 100 days ago
-    queue.store(queue.call(old, caller_number="+4511000002"))  # still open
     queue.store(queue.call(old, caller_number="+4511000003"))  # closed 10 days ago
+    queue.clock.now = recent  # stored late (a backfill): a young task still open
+    queue.store(queue.call(old, caller_number="+4511000002"))
+    queue.clock.now = old
     queue.store(queue.call(old, "answered", caller_number="+4511000004"))  # no task
     queue.store(queue.call(recent, "answered", caller_number="+4511000005"))  # recent, no task
     for task in queue.callbacks.list():
@@ -525,9 +528,9 @@ def test_purge_erases_numbers_and_touches_nothing_else(queue, history):
     for table, columns in PERSONAL.items():
         for key, row in after[table].items():
             if any((table, key, column) in changed for column in columns):
-                assert all(row[c] is None for c in columns if c != "number_erased_at")
-                if "number_erased_at" in columns:
-                    assert row["number_erased_at"] == history["now"]
+                assert all(row[c] is None for c in columns if c != ERASED_AT)
+                if ERASED_AT in columns:
+                    assert row[ERASED_AT] == history["now"]
 
 
 def test_purge_keeps_statistics_and_counts(queue, history):
@@ -635,5 +638,6 @@ def test_purge_command_reports_what_it_erased(capsys):
         "cutoff": "2026-08-25T14:00:00+02:00",
         "callbacks": 0,
         "calls": 0,
+        "expired": 0,
     }
     assert "0 callback(s) and 0 call(s)" in run(capsys, "purge")

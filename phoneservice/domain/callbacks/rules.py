@@ -19,7 +19,9 @@ from phoneservice.domain.hours.workdays import deadline
 OPEN, DONE, UNREACHABLE, CANCELLED = "open", "done", "unreachable", "cancelled"
 STATES = (OPEN, DONE, UNREACHABLE, CANCELLED)
 CALLER_REACHED_US, CALLED_BACK = "caller_reached_us", "called_back"
-RESOLUTIONS = (CALLER_REACHED_US, CALLED_BACK, UNREACHABLE, CANCELLED)
+# SPEC §13: open longer than ``retention_days``; closed as unreachable by the purge.
+EXPIRED = "expired"
+RESOLUTIONS = (CALLER_REACHED_US, CALLED_BACK, UNREACHABLE, CANCELLED, EXPIRED)
 
 REACHED, NO_ANSWER, BUSY, VOICEMAIL, WRONG_NUMBER = (
     "reached",
