@@ -447,3 +447,16 @@ def test_due_words_use_the_local_day_of_an_utc_instant() -> None:
 )
 def test_numbers_are_grouped_for_reading(number: str, text: str) -> None:
     assert wording.phone(number) == text
+
+
+def test_a_task_the_purge_expired_says_so_in_danish(world):
+    """A task left open past retention is closed as expired, and the queue says so."""
+    from datetime import timedelta
+
+    report = world.queue.callbacks.purge(NOW + timedelta(days=400))
+    assert report.expired == 4
+    client = world.client("ada")
+    page = client.get("/callbacks?state=unreachable").get_data(as_text=True)
+    row = row_of(page, world.ids["late"])
+    assert "Udløbet: åben længere end opbevaringstiden" in row
+    assert "unreachable" not in row.replace("?state=unreachable", "")  # no raw code shown
