@@ -97,10 +97,8 @@ class OverrideRecord:
 
     def override(self) -> Override | None:
         """The domain override the hours engine applies (None when ended before it began)."""
-        if self.effective_end <= self.start:
-            return None
-        end = self.effective_end
-        return Override(self.unit, self.start, end, self.open, self.reason, self.author)
+        fields = (self.unit, self.start, self.end, self.open, self.reason, self.author)
+        return Override.as_stored(*fields, self.ended_at)
 
 
 class OverrideService:

@@ -80,8 +80,6 @@ def _sqlite_instant(text: str | None) -> datetime | None:
 def _override(row: Iterable[Any], tz: tzinfo) -> Override | None:
     """The domain override of a row; None when it was ended before it began."""
     unit, start, end, is_open, reason, author, ended_at = row
-    if ended_at is not None:
-        end = min(end, ended_at)
-    if end <= start:
-        return None
-    return Override(unit, start.astimezone(tz), end.astimezone(tz), bool(is_open), reason, author)
+    local = (moment and moment.astimezone(tz) for moment in (start, end, ended_at))
+    start, end, ended_at = local
+    return Override.as_stored(unit, start, end, bool(is_open), reason, author, ended_at)

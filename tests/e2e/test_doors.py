@@ -22,7 +22,7 @@ import pytest
 
 from phoneservice.bootstrap import Services, build
 from phoneservice.cli import main
-from phoneservice.demo.retime import retime_to
+from phoneservice.demo.retime import retime, retime_to
 from phoneservice.services.callbacks import UnitClosed
 from phoneservice.services.overrides import Until
 from phoneservice.settings import Settings
@@ -285,7 +285,5 @@ def _ingest(world: World, witness: str, arrival: datetime, pbx: str) -> None:
 
 def _retimed_queue_log(delta: int) -> bytes:
     """The recording's queue_log with every epoch (first field and call ids) moved by ``delta``."""
-    from phoneservice.demo.retime import retime
-
     lines = retime((TRACES / f"{RECORDING}.queue_log").read_bytes(), delta)
     return re.sub(rb"(?m)^(\d{10})\|", lambda m: b"%d|" % (int(m[1]) + delta), lines)

@@ -42,6 +42,22 @@ class Override:
         """The override's period as instants."""
         return Span(int(self.start.timestamp()), int(self.end.timestamp()), self.reason)
 
+    @classmethod
+    def as_stored(
+        cls,
+        unit: str,
+        start: datetime,
+        end: datetime,
+        open: bool,
+        reason: str,
+        author: str,
+        ended_at: datetime | None,
+    ) -> Override | None:
+        """The override a stored one applies: ended early at ``ended_at`` if it was, and
+        none at all when it was ended before it began."""
+        until = end if ended_at is None else min(end, ended_at)
+        return None if until <= start else cls(unit, start, until, open, reason, author)
+
 
 @dataclass(frozen=True, slots=True)
 class Deciders:
