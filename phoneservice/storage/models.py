@@ -270,6 +270,7 @@ class UserRow(SQLModel, table=True):
     __table_args__ = (
         CheckConstraint(one_of("role", ROLES), name="ck_users_role"),
         UniqueConstraint("username", name="uq_users_username"),
+        UniqueConstraint("oidc_subject", name="uq_users_oidc_subject"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -280,6 +281,10 @@ class UserRow(SQLModel, table=True):
     active: bool
     created_at: datetime = Field(sa_type=UTCDateTime)
     password_changed_at: datetime = Field(sa_type=UTCDateTime)
+    # Raised to end every session of the user at once (sessions carry the epoch they began in).
+    session_epoch: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    agent_device: str | None = None  # the PBX channel of the agent's own phone (set by an admin)
+    oidc_subject: str | None = None  # "issuer|sub" for accounts of the identity provider
 
 
 class UserUnitRow(SQLModel, table=True):
