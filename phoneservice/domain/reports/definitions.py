@@ -92,7 +92,10 @@ FIGURES = {
     "late": N_("For sent: borgeren blev nået efter fristen."),
     "overdue": N_("Overskredet: opgaven er stadig åben, og fristen er passeret."),
     "pending": N_("Afventer: opgaven er åben, og fristen er ikke nået endnu."),
-    "unreachable": N_("Kunne ikke nås: forkert nummer, eller de tilladte forsøg slog fejl."),
+    "unreachable": N_(
+        "Kunne ikke nås: forkert nummer, de tilladte forsøg slog fejl, eller opgaven stod åben"
+        " længere end opbevaringstiden (udløbet)."
+    ),
     "cancelled": N_("Annulleret: en medarbejder lukkede opgaven med en begrundelse."),
     "on_time_rate": N_("Andel til tiden = til tiden ÷ (oprettet − afventer − annulleret)."),
     "ack_median_s": N_(
