@@ -21,6 +21,12 @@ worker_class = "sync"
 timeout = 30  # a request still running after this is killed and its worker replaced
 graceful_timeout = 20  # SIGTERM/SIGHUP: requests in progress get this long (unit: 30 s)
 keepalive = 5  # nginx keeps upstream connections open (deploy/nginx/phoneservice.conf)
+# A sync worker reads one request at a time: a client that sends half a request holds
+# it until ``timeout`` kills it. nginx buffers each request whole before passing it on,
+# so slow clients wait at nginx, never here; these bounds keep what reaches a worker small.
+limit_request_line = 4094  # bytes in the request line (method, path, query)
+limit_request_fields = 100  # header lines
+limit_request_field_size = 8190  # bytes in one header line
 # The app (and the registry) is loaded once, in the master, before the workers fork: a
 # worker that starts later (after a crash, or at a reload) is a copy of a working app and
 # cannot fail to boot over a broken file. Each worker then follows the file itself and

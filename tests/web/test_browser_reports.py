@@ -16,29 +16,33 @@ import pytest
 from phoneservice.storage.migrate import upgrade
 from tests.services.test_reports import REPORTED_AT, build_office, fill_week
 from tests.staff import PASSWORD, add_user, staff_app
-from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM, VIEWPORT, screenshot, served
+from tests.web.browsing import ARGS, BROWSER_MARKS, CHROMIUM
+from tests.web.test_browser import ARTIFACTS, VIEWPORT, screenshot, served
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} missing: apt install chromium"),
-]
+pytestmark = BROWSER_MARKS
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright missing: pip install -e '.[dev]'"
 )
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """The fixed week of tests/services/test_reports.py on SQLite, on loopback, viewer ``vera``."""
-    url = f"sqlite:///{Path(tmp_path_factory.mktemp('reports')) / 'db.sqlite3'}"
+def served_week(folder: Path) -> Iterator[tuple[str, int]]:
+    """The fixed week of tests/services/test_reports.py on SQLite, on loopback, viewer
+    ``vera``: the address and the number of units."""
+    url = f"sqlite:///{folder / 'db.sqlite3'}"
     upgrade(url)
     for office in build_office(url):
         fill_week(office)
         add_user(url, lambda: REPORTED_AT, "vera", "viewer")
         app = staff_app(url, office.registry, lambda: REPORTED_AT)
         with served(app) as base:
-            yield base
+            yield base, len(office.registry.units)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The fixed week on loopback."""
+    for base, _ in served_week(Path(tmp_path_factory.mktemp("reports"))):
+        yield base
 
 
 def signed_in(server: str, locale: str, errors: list[str], playwright: Any) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -87,23 +87,20 @@ class CallbackFigures:
 
 def call_figures(data: ReportData, params: ReportParameters) -> CallFigures:
     """Every call figure of SPEC §7 from the cells of one unit (or of all) in one period."""
-    cells = data.calls
-    count = _counter(cells)
-    calls_during = count(lambda c: c.during_hours)
-    answered_during = count(lambda c: c.during_hours and c.outcome == ANSWERED)
-    short_during = count(lambda c: c.during_hours and _short(c))
-    waits = _waits(cells, params)
+    by_outcome, during = _tally(data.calls)
+    calls_during, answered_during, short_during = (during[k] for k in ("all", ANSWERED, "short"))
+    waits = _waits(data.calls, params)
     with_wait = sum(n for _, n, _ in waits)
     within = sum(n for wait, n, limit in waits if wait <= limit)
     return CallFigures(
-        calls=count(lambda c: True),
-        answered=count(lambda c: c.outcome == ANSWERED),
-        abandoned=count(lambda c: c.outcome == ABANDONED and not c.short_abandon),
-        short_abandons=count(_short),
-        timeouts=count(lambda c: c.outcome == TIMEOUT),
-        closed=count(lambda c: c.outcome == CLOSED),
-        unanswered=count(lambda c: c.outcome == UNANSWERED),
-        unknown=count(lambda c: c.outcome == UNKNOWN),
+        calls=by_outcome.total(),
+        answered=by_outcome[ANSWERED],
+        abandoned=by_outcome[ABANDONED],
+        short_abandons=by_outcome[_SHORT],
+        timeouts=by_outcome[TIMEOUT],
+        closed=by_outcome[CLOSED],
+        unanswered=by_outcome[UNANSWERED],
+        unknown=by_outcome[UNKNOWN],
         calls_during_hours=calls_during,
         answered_during_hours=answered_during,
         short_abandons_during_hours=short_during,
@@ -118,6 +115,23 @@ def call_figures(data: ReportData, params: ReportParameters) -> CallFigures:
     )
 
 
+_SHORT = "short"  # an abandon before the short-abandon limit: its own class, not "abandoned"
+
+
+def _tally(cells: Sequence[CallCell]) -> tuple[Counter[str], Counter[str]]:
+    """In one pass: calls per outcome (short abandons apart) and, during phone hours, all
+    of them (``all``), the answered ones and the short abandons (``short``).
+    """
+    by_outcome, during = Counter[str](), Counter[str]()
+    for cell in cells:
+        kind = _SHORT if _short(cell) else cell.outcome
+        by_outcome[kind] += cell.count
+        if cell.during_hours:
+            during["all"] += cell.count
+            during[kind] += cell.count
+    return by_outcome, during
+
+
 def _waits(cells: Sequence[CallCell], params: ReportParameters) -> list[tuple[int, int, int]]:
     """``(wait, calls, threshold)`` of answered calls with a known wait."""
     return [
@@ -125,11 +139,6 @@ def _waits(cells: Sequence[CallCell], params: ReportParameters) -> list[tuple[in
         for c in cells
         if c.outcome == ANSWERED and c.wait_s is not None
     ]
-
-
-def _counter(cells: Sequence[CallCell]) -> Callable[[Callable[[CallCell], bool]], int]:
-    """A function counting the calls of the cells that match a test."""
-    return lambda test: sum(c.count for c in cells if test(c))
 
 
 def _short(cell: CallCell) -> bool:
@@ -144,10 +153,10 @@ def _owed(cell: WithheldCell, params: ReportParameters) -> bool:
 
 def _by_hour_of_week(cells: Sequence[HourCell]) -> tuple[int, ...]:
     """Calls outside phone hours per local hour of the week, Monday 00:00 first."""
-    counts = Counter[int]()
+    counts = [0] * HOURS_PER_WEEK
     for cell in cells:
         counts[cell.hour_of_week] += cell.count
-    return tuple(counts[hour] for hour in range(HOURS_PER_WEEK))
+    return tuple(counts)
 
 
 def callback_figures(cells: Sequence[CallbackCell], ack_median_s: float | None) -> CallbackFigures:

@@ -6,7 +6,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 
-from phoneservice.domain.reports.cells import ALL_UNITS, ReportData
+from phoneservice.domain.reports.cells import (
+    ALL_UNITS,
+    CallbackCell,
+    CallCell,
+    HourCell,
+    ReportData,
+    WithheldCell,
+)
 from phoneservice.domain.reports.figures import (
     CallbackFigures,
     CallFigures,
@@ -85,9 +92,13 @@ def section(
     rows: Mapping[str | None, str],
     data: ReportData,
     params: ReportParameters,
+    mine: ReportData | None = None,
 ) -> Section:
-    """The figures of period ``index`` (None: the whole range), one row per unit, then all."""
-    mine = _of_period(data, index)
+    """The figures of period ``index`` (None: the whole range), one row per unit, then all.
+
+    ``mine``: the cells of that period when the caller has sorted them out already.
+    """
+    mine = _of_period(data, index) if mine is None else mine
     units = tuple(
         _row(unit, name, _of_unit(mine, unit), _median(data, index, unit), params)
         for unit, name in rows.items()
@@ -129,6 +140,26 @@ def _of_period(data: ReportData, index: int | None) -> ReportData:
     )
 
 
+def _by_period(data: ReportData, count: int) -> list[ReportData]:
+    """The cells of each of ``count`` periods, sorted out in one pass over each kind."""
+    calls: list[list[CallCell]] = [[] for _ in range(count)]
+    hours: list[list[HourCell]] = [[] for _ in range(count)]
+    withheld: list[list[WithheldCell]] = [[] for _ in range(count)]
+    callbacks: list[list[CallbackCell]] = [[] for _ in range(count)]
+    for call in data.calls:
+        calls[call.period].append(call)
+    for hour in data.closed_hours:
+        hours[hour.period].append(hour)
+    for cell in data.withheld:
+        withheld[cell.period].append(cell)
+    for callback in data.callbacks:
+        callbacks[callback.period].append(callback)
+    return [
+        ReportData(calls[i], hours[i], withheld[i], callbacks[i], data.ack_medians)
+        for i in range(count)
+    ]
+
+
 def _of_unit(data: ReportData, unit: str | None) -> ReportData:
     """The cells of one unit (None: calls that matched no unit)."""
     return ReportData(
@@ -150,11 +181,8 @@ def build_report(
 ) -> Report:
     """The whole range, and each of ``parts`` when the request splits it."""
     whole = Period(request.first, request.last, parts[0].start, parts[-1].end)
-    split = tuple(section(p, i, rows, data, params) for i, p in enumerate(parts))
-    return Report(
-        request,
-        generated_at,
-        params,
-        section(whole, None, rows, data, params),
-        split if request.by else (),
-    )
+    split: tuple[Section, ...] = ()
+    if request.by:
+        mine = _by_period(data, len(parts))
+        split = tuple(section(p, i, rows, data, params, mine[i]) for i, p in enumerate(parts))
+    return Report(request, generated_at, params, section(whole, None, rows, data, params), split)

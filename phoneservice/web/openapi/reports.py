@@ -133,7 +133,9 @@ PARAMETERS: dict[str, Any] = {
         "name": "by",
         "in": "query",
         "required": False,
-        "description": "also split the range (at most 800 periods)",
+        "description": (
+            "also split the range (at most 800 periods, and at most 2,000 rows: periods × units)"
+        ),
         "schema": {"type": "string", "enum": list(GROUPINGS)},
     },
 }
@@ -149,7 +151,12 @@ PATHS: dict[str, Any] = {
             ],
             "responses": {
                 "200": _json("the report", _ref("schemas", "Report")),
-                "400": _json("a date is wrong, or the range is reversed or too long", _ERROR),
+                "400": _json(
+                    "a date is wrong, the range is reversed or too long, or the report is too"
+                    " large (error 'report_too_large': periods × units over the limit; the body"
+                    " adds rows, periods, units, limit, max_periods and advice)",
+                    _ERROR,
+                ),
                 "401": _json("no token and no session", _ERROR),
                 "403": _json("the token or role lacks the 'read-status' scope", _ERROR),
                 "404": _json("no such unit", _ERROR),

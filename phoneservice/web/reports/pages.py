@@ -3,6 +3,9 @@
 Signed-in staff only: the page and the CSV with a session (``login_required``), the API
 with a token or a session that has ``read-status`` (no personal data: figures only).
 ``from`` and ``to`` are local dates, both included; the page defaults to this month.
+A report over the size limit (:mod:`phoneservice.domain.reports.limits`) is a 400 that
+says how to narrow it: the page shows its form again with the advice, the API a JSON
+problem, the CSV the error page.
 """
 
 from __future__ import annotations
@@ -15,11 +18,12 @@ from flask_babel import format_decimal, gettext
 from flask_babel import gettext as _
 
 from phoneservice.domain.reports.definitions import FIGURES, GENERAL, values
-from phoneservice.domain.reports.periods import GROUPINGS, ReportError
+from phoneservice.domain.reports.limits import COARSER, ReportTooLarge
+from phoneservice.domain.reports.periods import GROUPINGS, MAX_PERIODS, ReportError
 from phoneservice.domain.reports.report import NO_UNIT, TOTAL, Report, ReportRequest
 from phoneservice.present.reports import TABLES, csv_table, report_shape
 from phoneservice.web import store
-from phoneservice.web.auth import api_auth, login_required
+from phoneservice.web.auth import api_auth, login_required, principal
 from phoneservice.web.board.api import bad, known, optional_day, service
 from phoneservice.web.errors import BadParameter
 from phoneservice.web.reports import charts as report_charts
@@ -35,7 +39,11 @@ Page = tuple[str, int, dict[str, str]]
 @login_required
 def reports_page() -> Page:
     """The figures of a range as tables and charts, with their definitions beside them."""
-    request_, report = _report(required=False)
+    asked = _asked(required=False)
+    try:
+        request_, report = asked, _reported(asked)
+    except ReportTooLarge as exc:
+        return _too_large_page(asked, exc), 400, NO_STORE
     bars, bars_height = report_charts.share_bars(report.whole)
     focus = report.whole.units[0] if request_.unit else report.whole.total
     cells, busiest = report_charts.hour_grid(focus)
@@ -44,6 +52,7 @@ def reports_page() -> Page:
         "reports.html",
         report=report,
         asked=_query(request_),
+        form=request_,
         units=[(u.id, u.name) for u in service().registry.units.values()],
         groupings=GROUPINGS,
         tables=TABLES,
@@ -67,7 +76,11 @@ def reports_csv() -> tuple[str, int, dict[str, str]]:
     table = request.args.get("table", "")
     if table not in TABLES:
         raise bad("table", table, f"must be one of {', '.join(TABLES)}")
-    request_, report = _report(required=True)
+    request_ = _asked(required=True)
+    try:
+        report = _reported(request_)
+    except ReportTooLarge as exc:
+        raise BadParameter(too_large_text(exc)) from exc
     name = f"rapport-{table}-{request_.first}-{request_.last}.csv"
     headers = {
         "Content-Type": "text/csv; charset=utf-8",
@@ -81,18 +94,90 @@ def reports_csv() -> tuple[str, int, dict[str, str]]:
 @api_auth(SCOPE)
 def reports_api() -> tuple[Response, int, dict[str, str]]:
     """The report as ``phoneservice report --json`` gives it."""
-    _request, report = _report(required=True)
+    try:
+        report = _reported(_asked(required=True))
+    except ReportTooLarge as exc:
+        return jsonify(too_large_problem(exc)), 400, NO_STORE
     return jsonify(report_shape(report)), 200, NO_STORE
 
 
-def _report(required: bool) -> tuple[ReportRequest, Report]:
-    """The report the query asks for; BadParameter (400) or UnknownUnitError (404)."""
-    asked = _asked(required)
-    reports = store.reports()
+def _reported(asked: ReportRequest) -> Report:
+    """The report asked for, as the principal may see it (cached when heavy).
+
+    ReportTooLarge over the size limit; BadParameter (400) for another bad range;
+    UnknownUnitError (404).
+    """
     try:
-        return asked, reports.report(asked)
+        return store.reports().report(asked, principal().units)
+    except ReportTooLarge:
+        raise
     except ReportError as exc:
         raise BadParameter(str(exc)) from exc
+
+
+def too_large_problem(exc: ReportTooLarge) -> dict[str, Any]:
+    """The JSON problem of a report over the limit: the error, its size, how to narrow it."""
+    return {
+        "error": "report_too_large",
+        "detail": str(exc),
+        "rows": exc.size.rows,
+        "periods": exc.size.buckets,
+        "units": exc.size.units,
+        "limit": exc.limit,
+        "max_periods": MAX_PERIODS,
+        "advice": [_advice_query(way, exc.by) for way in exc.advice],
+    }
+
+
+def _advice_query(way: str, by: str | None) -> str:
+    """One way to narrow a report, as a machine reads it."""
+    if way == "coarser":
+        return f"by={COARSER.get(by or '')}"
+    return {"shorter_range": "shorter from-to", "no_split": "no by", "one_unit": "unit=ID"}[way]
+
+
+def _too_large_page(asked: ReportRequest, exc: ReportTooLarge) -> str:
+    """The page with its form as asked and the advice, without figures."""
+    return render_template(
+        "reports.html",
+        report=None,
+        form=asked,
+        asked=_query(asked),
+        units=[(u.id, u.name) for u in service().registry.units.values()],
+        groupings=GROUPINGS,
+        too_large=exc,
+        max_periods=MAX_PERIODS,
+        advice_text=advice_text,
+    )
+
+
+def advice_text(way: str, by: str | None) -> str:
+    """One way to narrow a report, in the page's language."""
+    coarser = {"week": _("pr. uge"), "month": _("pr. måned"), "year": _("pr. år")}
+    texts = {
+        "shorter_range": _("vælg en kortere periode"),
+        "coarser": _("opdel %(by)s i stedet", by=coarser.get(COARSER.get(by or "", ""), "")),
+        "no_split": _("vis uden opdeling"),
+        "one_unit": _("vælg én enhed"),
+    }
+    return str(texts[way])
+
+
+def too_large_text(exc: ReportTooLarge) -> str:
+    """The whole message in the page's language (the CSV's error page)."""
+    size = exc.size
+    head = _(
+        "Rapporten er for stor: %(periods)s perioder × %(units)s enheder = %(rows)s rækker. "
+        "Grænsen er %(limit)s rækker og %(max_periods)s perioder.",
+        periods=size.buckets,
+        units=size.units,
+        rows=size.rows,
+        limit=exc.limit,
+        max_periods=MAX_PERIODS,
+    )
+    narrow = _("Gør den mindre:")
+    ways = ", ".join(advice_text(way, exc.by) for way in exc.advice)
+    return f"{head} {narrow} {ways}."
 
 
 def _asked(required: bool) -> ReportRequest:
