@@ -73,7 +73,7 @@ def cmd_web(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     app = create_app(found)
     # Stopped escapes the server only when the signal came before its loop started.
     with stop_on_signals(), hot_reload(found.holder), contextlib.suppress(Stopped):
-        bind(app, args.host, args.port).run()
+        bind(app, args.host, args.port, proxies=found.settings.proxies).run()
     return EXIT_OK
 
 
@@ -113,7 +113,7 @@ def serve_run(
     # Signals before the thread starts: it may stop the server by SIGTERM; SIGHUP reloads.
     with stop_on_signals(), hot_reload(found.holder):
         try:
-            server = bind(app, args.host, args.port)
+            server = bind(app, args.host, args.port, proxies=found.settings.proxies)
             worker.start()
             if ready is not None:
                 ready()

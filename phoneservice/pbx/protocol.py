@@ -224,4 +224,6 @@ def _follows(frame: str) -> Message:
 def _check_field(key: str, value: str) -> None:
     """Refuse a header that would break framing or forge a second header."""
     if not key or ":" in key or any(c in key or c in value for c in "\r\n"):
-        raise ValueError(f"cannot send AMI header {key!r}: {value!r}")
+        # The value is not named: it may be a citizen's number (Originate), and this
+        # message may be logged.
+        raise ValueError(f"cannot send AMI header {key!r}: a line break or a bad name")

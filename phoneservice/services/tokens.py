@@ -21,7 +21,9 @@ from phoneservice.storage.accounts import AccountRepository
 from phoneservice.storage.models import ApiTokenRow
 
 Clock = Callable[[], datetime]
-SCOPES = ("read-status", "callbacks", "overrides")
+# monitoring: the details of /readyz (paths, host names, PBX state); /metrics is
+# limited to the monitoring network by nginx (docs/security.md).
+SCOPES = ("read-status", "callbacks", "overrides", "monitoring")
 TOKEN_PREFIX = "psk_"  # noqa: S105 - a marker that makes leaked tokens findable, not a secret
 LAST_USED_EVERY = timedelta(minutes=1)  # how stale ``last_used_at`` may be: fewer writes
 

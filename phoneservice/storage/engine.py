@@ -36,8 +36,12 @@ def database_url(url: str | URL) -> URL:
 
 
 def create_engine_for(url: str | URL) -> Engine:
-    """An engine for ``url``; SQLite connections are set up for WAL and foreign keys."""
-    engine = create_engine(database_url(url))
+    """An engine for ``url``; SQLite connections are set up for WAL and foreign keys.
+
+    ``hide_parameters``: a failed statement's error names its SQL but not its values, so a
+    logged traceback never carries a citizen's number, name or note (SPEC §11).
+    """
+    engine = create_engine(database_url(url), hide_parameters=True)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _on_sqlite_connect)
     return engine

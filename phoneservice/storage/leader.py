@@ -169,6 +169,7 @@ class PostgresLeaderLock(LeaderLock):
         self._engine: Engine = create_engine(
             url,
             poolclass=NullPool,
+            hide_parameters=True,  # as every engine: no values in error messages
             connect_args={**_CONNECT_ARGS, "application_name": _app_name()},
         )
         self._connection: Connection | None = None
@@ -274,10 +275,14 @@ def _app_name() -> str:
 
 
 def _sqlite_file(url: URL) -> Path:
-    """The database file of a SQLite URL; an in-memory database has none."""
+    """The real database file of a SQLite URL (symlinks resolved); in-memory has none.
+
+    Resolved, so that two workers reaching one file by different paths (a symlink, ``..``)
+    lock one lock file: the lock file's name is derived from this path.
+    """
     if not url.database or url.database == ":memory:" or url.database.startswith("file:"):
         raise LeaderError("the worker needs a SQLite database file, not an in-memory one")
-    return Path(url.database).absolute()
+    return Path(url.database).resolve()
 
 
 def _brief(exc: BaseException) -> str:

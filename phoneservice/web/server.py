@@ -26,6 +26,18 @@ from waitress.server import create_server
 _log = logging.getLogger("phoneservice.web")
 
 THREADS = 8  # app threads: requests are short and mostly CPU, a few may wait on the database
+# Connections, not threads, are what slow clients hold: waitress reads a request in its
+# main loop and hands it to a thread only once complete, so a client that sends half a
+# request line costs one socket. Past CONNECTION_LIMIT waitress stops accepting until one
+# closes (its default, 100, let 110 idle sockets lock everyone out); an idle connection
+# is closed after CHANNEL_TIMEOUT seconds, looked for every CLEANUP_INTERVAL seconds.
+LIMITS: dict[str, Any] = {
+    "connection_limit": 1000,
+    "backlog": 1024,
+    "channel_timeout": 30,
+    "cleanup_interval": 10,
+    "asyncore_use_poll": True,  # select() fails past 1024 descriptors; poll() does not
+}
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
@@ -36,7 +48,9 @@ class Stopped(SystemExit):
 class Server:
     """A bound (listening) server; :meth:`run` serves until a stop signal."""
 
-    def __init__(self, app: Callable[..., Any], host: str, port: int, threads: int) -> None:
+    def __init__(
+        self, app: Callable[..., Any], host: str, port: int, threads: int, proxies: int = 0
+    ) -> None:
         # Binding now (not in run) reports a port in use before anything else starts.
         self._server: Any = create_server(
             app,
@@ -44,10 +58,14 @@ class Server:
             port=port,
             threads=threads,
             ident="phoneservice",
-            # No proxy is trusted by default: X-Forwarded-* from a client is dropped.
-            clear_untrusted_proxy_headers=True,
+            # Without a trusted proxy X-Forwarded-* from a client is dropped here. Behind
+            # PHONESERVICE_PROXIES proxies the headers reach the app, whose ProxyFix takes
+            # that many hops from the right (create_app), as under gunicorn.
+            clear_untrusted_proxy_headers=not proxies,
+            **LIMITS,
         )
-        self.host, self.port = host, port
+        # Port 0 binds a free port: the one chosen (one socket; several keep the asked one).
+        self.host, self.port = host, int(getattr(self._server, "effective_port", port))
 
     def run(self) -> None:
         """Serve until :class:`Stopped` (a signal, see :func:`stop_on_signals`); then close.
@@ -91,6 +109,12 @@ def stop_on_signals() -> Iterator[None]:
             signal.signal(sig, old)
 
 
-def bind(app: Callable[..., Any], host: str, port: int, threads: int = THREADS) -> Server:
-    """A waitress server for ``app``, already listening on ``host:port``."""
-    return Server(app, host, port, threads)
+def bind(
+    app: Callable[..., Any], host: str, port: int, threads: int = THREADS, *, proxies: int = 0
+) -> Server:
+    """A waitress server for ``app``, already listening on ``host:port``.
+
+    ``proxies`` is ``PHONESERVICE_PROXIES``: when set, forwarded headers are kept for the
+    app's ProxyFix (which trusts exactly that many hops); when 0 waitress drops them.
+    """
+    return Server(app, host, port, threads, proxies)

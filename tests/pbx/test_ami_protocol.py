@@ -281,6 +281,13 @@ def test_encode_action_takes_a_mapping_or_repeated_pairs() -> None:
     )
 
 
+def test_a_refused_field_names_its_key_but_not_its_value() -> None:
+    """The value may be a citizen's number (an Originate), and the error may be logged."""
+    with pytest.raises(ValueError) as refused:
+        encode_action("Originate", "o-1", [("Exten", "+4521603389\r\nAction: Logoff")])
+    assert "Exten" in str(refused.value) and "21603389" not in str(refused.value)
+
+
 BAD_FIELDS = [
     ("CRLF in value", "Ping", [("Secret", "x\r\nAction: Logoff")]),
     ("LF in value", "Ping", [("Secret", "x\ny")]),

@@ -31,6 +31,7 @@ from phoneservice.worker.jobs.scheduler import UNIT_STATE, build_scheduler
 from phoneservice.worker.jobs.tasks import Tasks
 from tests.conftest import BORGERSERVICE, HEADER, TODAY, at
 from tests.e2e.test_web_command import START_TIMEOUT, STOP_TIMEOUT, Served, environment
+from tests.staff import tokens
 
 MONDAY_1300 = at("2026-11-23T13:00")  # Borgerservice: mon-wed 10:00-14:00
 OPEN_TXT = "/api/v1/units/borgerservice/open.txt"
@@ -45,6 +46,14 @@ def write(path: Path, units: str) -> None:
     path.write_text(HEADER + units, encoding="utf-8")
     stamp = path.stat().st_mtime_ns + 1_000_000_000
     os.utime(path, ns=(stamp, stamp))
+
+
+@pytest.fixture(autouse=True)
+def readyz_details(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``/readyz`` shows its details here as to a monitoring token (tests/web/test_web_api.py)."""
+    from phoneservice.web.ops import health
+
+    monkeypatch.setattr(health, "details_allowed", lambda: True)
 
 
 @pytest.fixture
@@ -213,8 +222,13 @@ def test_sighup_reloads_a_running_web_and_a_bad_file_keeps_its_hours(tmp_path, p
     text = config.read_text(encoding="utf-8").replace('thu = ["10:00-17:00"]', "thu = [10-17]")
     config.write_text(text, encoding="utf-8")  # a new mtime: the file watch sees it
 
+    _, secret = tokens(env["PHONESERVICE_DATABASE_URL"], lambda: datetime.now(UTC)).issue_token(
+        "monitor", ["monitoring"], actor="test"
+    )
+    monitor = {"Authorization": f"Bearer {secret}"}
+
     def failed() -> dict | None:
-        registry = json.loads(web.get("/readyz")[2])["registry"]
+        registry = json.loads(web.get("/readyz", monitor)[2])["registry"]
         return None if registry["ok"] else registry
 
     registry = until(failed, "/readyz did not report the bad file", web)

@@ -213,6 +213,29 @@ def test_sqlite_lock_file_sits_beside_the_database_and_names_the_holder(tmp_path
         lock.release()
 
 
+@pytest.mark.parametrize("alias", ["file", "folder"])
+def test_a_symlinked_database_path_shares_the_lock_of_the_real_file(tmp_path, alias):
+    real = tmp_path / "data" / "phoneservice.sqlite3"
+    real.parent.mkdir()
+    real.touch()
+    if alias == "file":
+        linked = tmp_path / "alias.sqlite3"
+        linked.symlink_to(real)
+    else:
+        (tmp_path / "link").symlink_to(real.parent, target_is_directory=True)
+        linked = tmp_path / "link" / real.name
+    first = LeaderLock.for_url(f"sqlite:///{real}")
+    second = LeaderLock.for_url(f"sqlite:///{linked}")
+    try:
+        assert first.try_acquire()
+        assert not second.try_acquire()  # one database, one active worker
+        assert isinstance(second, FileLeaderLock)
+        assert second.path == real.with_name(real.name + LOCK_SUFFIX)
+    finally:
+        first.release()
+        second.release()
+
+
 @pytest.mark.parametrize("url", ["sqlite://", "sqlite:///:memory:", "mysql://u@h/db"])
 def test_urls_without_a_lock_are_refused(url):
     with pytest.raises(LeaderError):

@@ -37,6 +37,14 @@ NOW = T0 + timedelta(days=3)  # every task opened at T0 is past its deadline by 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
+@pytest.fixture(autouse=True)
+def readyz_details(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``/readyz`` shows its details here as to a monitoring token (tests/web/test_web_api.py)."""
+    from phoneservice.web.ops import health
+
+    monkeypatch.setattr(health, "details_allowed", lambda: True)
+
+
 @pytest.fixture(scope="module")
 def lab() -> Registry:
     return parse_registry(LAB_REGISTRY, "lab.toml", TODAY)

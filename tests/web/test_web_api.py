@@ -440,7 +440,15 @@ def test_healthz(client: FlaskClient) -> None:
     assert (response.status_code, response.get_json()) == (200, {"status": "ok"})
 
 
-def test_readyz_without_a_database(shipped: Registry) -> None:
+@pytest.fixture
+def details(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``/readyz`` shows its details as to a monitoring token (one needs a database)."""
+    from phoneservice.web.ops import health
+
+    monkeypatch.setattr(health, "details_allowed", lambda: True)
+
+
+def test_readyz_without_a_database(shipped: Registry, details: None) -> None:
     response = app_for(shipped).test_client().get("/readyz")
     assert response.status_code == 200
     body = response.get_json()
@@ -454,14 +462,18 @@ def test_readyz_without_a_database(shipped: Registry) -> None:
     assert body["ami"] == {"ok": None, "pbx": []}
 
 
-def test_readyz_with_a_database_that_answers(plain: Registry, tmp_path: Path) -> None:
+def test_readyz_with_a_database_that_answers(
+    plain: Registry, tmp_path: Path, details: None
+) -> None:
     url = f"sqlite:///{tmp_path / 'ready.sqlite3'}"
     response = app_for(plain, database_url=url).test_client().get("/readyz")
     assert response.status_code == 200
     assert response.get_json()["database"] == {"configured": True, "ok": True}
 
 
-def test_readyz_with_a_database_that_does_not(plain: Registry, tmp_path: Path) -> None:
+def test_readyz_with_a_database_that_does_not(
+    plain: Registry, tmp_path: Path, details: None
+) -> None:
     url = f"sqlite:///{tmp_path / 'missing' / 'folder' / 'db.sqlite3'}"
     response = app_for(plain, database_url=url).test_client().get("/readyz")
     assert response.status_code == 503
@@ -469,6 +481,54 @@ def test_readyz_with_a_database_that_does_not(plain: Registry, tmp_path: Path) -
     assert body["ready"] is False
     assert body["database"]["ok"] is False
     assert "missing" not in response.get_data(as_text=True)  # no URL or path leaks
+
+
+def test_readyz_tells_an_anonymous_caller_only_ready_and_degraded(
+    shipped: Registry, tmp_path: Path
+) -> None:
+    response = app_for(shipped).test_client().get("/readyz")
+    assert (response.status_code, response.get_json()) == (
+        200,
+        {"ready": True, "degraded": False},
+    )
+    missing = f"sqlite:///{tmp_path / 'missing' / 'folder' / 'db.sqlite3'}"
+    response = app_for(shipped, database_url=missing).test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.get_json() == {"ready": False, "degraded": False}
+
+
+def test_readyz_shows_paths_host_and_pid_only_with_the_monitoring_scope(
+    shipped: Registry, database_url: str
+) -> None:
+    from phoneservice.domain.pbx_state import PbxState
+    from phoneservice.services.monitoring import PbxStateService
+    from phoneservice.storage.engine import create_engine_for, session_factory
+    from tests.staff import add_user, login, tokens
+
+    states = PbxStateService(session_factory(create_engine_for(database_url)))
+    states.save(PbxState("pbx-a", True, 0, FIXED_NOW, FIXED_NOW, "worker-host:4242"))
+    issued = tokens(database_url, lambda: FIXED_NOW)
+    _, monitor = issued.issue_token("prometheus", ["monitoring"], actor="test")
+    _, reader = issued.issue_token("board", ["read-status"], actor="test")
+    app = app_for(shipped, database_url=database_url, cookie_secure=False)
+    client = app.test_client()
+
+    def readyz(**headers: str) -> str:
+        response = client.get("/readyz", headers=headers)
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    for token in ("", f"Bearer {reader}", "Bearer psk_nope"):
+        assert json.loads(readyz(Authorization=token)) == {"ready": True, "degraded": False}
+    shown = readyz(Authorization=f"Bearer {monitor}")
+    assert str(SHIPPED_CONFIG) in shown and "worker-host:4242" in shown
+    assert json.loads(shown)["database"] == {"configured": True, "ok": True}
+    add_user(database_url, lambda: FIXED_NOW, "root", "admin")
+    add_user(database_url, lambda: FIXED_NOW, "anne", "agent", "borgerservice")
+    agent, admin = app.test_client(), app.test_client()
+    assert login(agent, "anne") == 302 and login(admin, "root") == 302
+    assert "worker-host" not in agent.get("/readyz").get_data(as_text=True)
+    assert "worker-host:4242" in admin.get("/readyz").get_data(as_text=True)
 
 
 # --- the factory -------------------------------------------------------------------------

@@ -16,10 +16,12 @@ from phoneservice.domain.pbx_state import PbxState
 from phoneservice.services.monitoring import MonitoringService, is_stale
 from phoneservice.settings import Settings
 from phoneservice.web import EXTENSION, SETTINGS, store
+from phoneservice.web.auth import request_allows
 
 blueprint = Blueprint("health", __name__)
 
 NO_STORE = {"Cache-Control": "no-store"}
+MONITORING = "monitoring"  # the token scope that sees the details of /readyz
 
 
 @blueprint.before_app_request
@@ -41,20 +43,24 @@ def readyz() -> tuple[Response, int, dict[str, str]]:
     A registry file that failed to reload does not make the process unready: it serves
     the registry loaded before, correctly. It makes it ``degraded``, as does a PBX that
     is not connected; neither is a reason to take the web out of the load balancer.
+
+    The details name files, hosts and process ids: only a caller with the ``monitoring``
+    scope (a token, or a signed-in admin) sees them; anyone else gets the two flags and
+    the status code, which is all a load balancer needs.
     """
     config, database, registry = config_state(), database_state(), registry_state()
     ami = ami_state() if database["ok"] else {"ok": None, "pbx": []}
     ready = database["ok"] is not False
     degraded = not registry["ok"] or not all(p["connected"] for p in ami["pbx"])
-    body = {
-        "ready": ready,
-        "degraded": degraded,
-        "config": config,
-        "registry": registry,
-        "database": database,
-        "ami": ami,
-    }
+    body: dict[str, Any] = {"ready": ready, "degraded": degraded}
+    if details_allowed():
+        body |= {"config": config, "registry": registry, "database": database, "ami": ami}
     return jsonify(body), 200 if ready else 503, NO_STORE
+
+
+def details_allowed() -> bool:
+    """Whether the caller may see what ``/readyz`` knows beyond ready and degraded."""
+    return request_allows(MONITORING)
 
 
 def config_state() -> dict[str, Any]:
