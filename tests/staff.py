@@ -31,9 +31,15 @@ def staff_app(url: str, registry: Registry, clock: Callable[[], datetime]) -> Fl
     return app
 
 
-def accounts(url: str, clock: Callable[[], datetime]) -> AccountService:
-    """The account service on the same database as the app, hashing at the cheapest cost."""
-    return AccountService(session_factory(create_engine_for(url)), clock, cheap_hasher())
+def accounts(
+    url: str, clock: Callable[[], datetime], registry: Registry | None = None
+) -> AccountService:
+    """The account service on the same database as the app, hashing at the cheapest cost.
+
+    ``registry`` gives the ``[pbx] agent_device_pattern`` devices are checked against.
+    """
+    sessions = session_factory(create_engine_for(url))
+    return AccountService(sessions, clock, cheap_hasher(), registry=registry)
 
 
 def tokens(url: str, clock: Callable[[], datetime]) -> TokenService:
@@ -47,10 +53,17 @@ def audit(url: str, clock: Callable[[], datetime]) -> AuditService:
 
 
 def add_user(
-    url: str, clock: Callable[[], datetime], username: str, role: str, *units: str
+    url: str,
+    clock: Callable[[], datetime],
+    username: str,
+    role: str,
+    *units: str,
+    device: str | None = None,
 ) -> User:
-    """Create an account with the test password."""
-    return accounts(url, clock).add_user(username, PASSWORD, role, units=units)
+    """Create an account with the test password and, when given, its own phone."""
+    service = accounts(url, clock)
+    user = service.add_user(username, PASSWORD, role, units=units)
+    return user if device is None else service.set_device(username, device, actor="test")
 
 
 def csrf_token(client: FlaskClient, path: str = "/login") -> str:

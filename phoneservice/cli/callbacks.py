@@ -26,8 +26,11 @@ def register(commands: Any) -> None:
     actions = listing.add_subparsers(dest="action", parser_class=type(listing))
     call = actions.add_parser("call", parents=[common], help="place the call through the PBX")
     call.add_argument("id", type=int, help="the callback task")
-    call.add_argument("--agent-device", required=True, help="e.g. PJSIP/anne: rings first")
-    call.add_argument("--user", default=os.environ.get("USER") or "cli", help="who calls")
+    call.add_argument(
+        "--user",
+        default=os.environ.get("USER") or "cli",
+        help="who calls: the phone set on this account rings first (user device)",
+    )
     call.add_argument("--confirm-closed", action="store_true", help="call although closed")
     call.set_defaults(run=cmd_call)
     purge = commands.add_parser("purge", parents=[common])
@@ -50,33 +53,35 @@ def cmd_callbacks(args: argparse.Namespace, settings: Settings, clock: Clock) ->
 
 
 def cmd_call(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
-    """Ask the active worker to place a callback call (it rings the agent's device first)."""
+    """Ask the active worker to place a callback call (it rings the user's own phone first)."""
     service = callback_service(args, settings, clock)
-    placed = service.place_call(
-        args.id, args.user, args.agent_device, confirm_closed=args.confirm_closed
-    )
+    placed = service.place_call(args.id, args.user, confirm_closed=args.confirm_closed)
+    device = placed.view.callback.attempts[-1].agent_device
     shape = {
         "callback": callback_shape(placed.view, service.registry.timezone),
         "channel_id": placed.channel_id,
     }
     line = (
-        f"#{args.id}: the worker calls {args.agent_device} first, then the citizen "
+        f"#{args.id}: the worker calls {device} first, then the citizen "
         f"(ChannelId {placed.channel_id})"
     )
     return emit(args, shape, [line])
 
 
 def cmd_purge(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
-    """Erase caller numbers past retention now; print what was erased."""
-    service = callback_service(args, settings, clock)
-    report = service.purge()
-    shape = purge_shape(
-        report, service.registry.callbacks.retention_days, service.registry.timezone
-    )
+    """Erase caller numbers past retention now, and old login attempts and audit entries;
+    print what went."""
+    found = services(args, settings, clock)
+    report, pruned = found.purge()
+    shape = purge_shape(report, found.registry.callbacks.retention_days, found.registry.timezone)
+    shape |= {"login_attempts": pruned.login_attempts, "audit_entries": pruned.audit_entries}
     line = (
         f"{report.callbacks} callback(s) and {report.calls} call(s) lost their number, "
         f"{report.expired} open callback(s) expired "
-        f"(retention {shape['retention_days']} days, cutoff {shape['cutoff']})"
+        f"(retention {shape['retention_days']} days, cutoff {shape['cutoff']}); "
+        f"{pruned.login_attempts} login attempt(s) older than {found.settings.login_attempt_days} "
+        f"days and {pruned.audit_entries} audit entr(y/ies) older than "
+        f"{found.settings.audit_days} days deleted"
     )
     return emit(args, shape, [line])
 

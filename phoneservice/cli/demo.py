@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 DEMO_USER = "demo"  # the simulated PBX's AMI login
 DEMO_ACCOUNT = "demo"  # the web sign-in the demo prints
+DEMO_DEVICE = "PJSIP/demo"  # its own phone, for »Ring op« (the default device pattern allows it)
 DEFAULT_EVERY = 90.0  # seconds between the starts of two rounds of the recording
 # Shipped in the package (gzip), so an installed wheel runs the demo too.
 DEFAULT_RECORDING = Path(__file__).resolve().parents[1] / "demo" / "recordings" / "e-burst.ami.gz"
@@ -76,13 +77,14 @@ def unpacked(recording: Path, folder: Path) -> Path:
 
 
 def demo_account(services: Services) -> str:
-    """An admin account ``demo`` with a fresh random password, which is returned."""
+    """An admin account ``demo`` with a fresh random password (returned) and a phone."""
     service = services.accounts  # the database is migrated on this first use
     password = secrets.token_urlsafe(12)
     if any(user.username == DEMO_ACCOUNT for user in service.users()):
         service.set_password(DEMO_ACCOUNT, password, actor="demo")
     else:
         service.add_user(DEMO_ACCOUNT, password, "admin", display_name="Demo", actor="demo")
+    service.set_device(DEMO_ACCOUNT, DEMO_DEVICE, actor="demo")
     return password
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from phoneservice.domain.callbacks.originate import DEFAULT_DEVICE_PATTERN
 from phoneservice.domain.hours.calendar import (
     MUNICIPAL,
     NATIONAL,
@@ -40,7 +42,7 @@ CALLBACK_KEYS = {
     "max_attempts": False,
     "retention_days": False,
 }
-PBX_KEYS = {"hours_variable": False, "inbound_contexts": False}
+PBX_KEYS = {"hours_variable": False, "inbound_contexts": False, "agent_device_pattern": False}
 
 
 def read_registry(ck: Checker, raw: object) -> tuple[str, ZoneInfo, date | None]:
@@ -239,4 +241,25 @@ def read_pbx(ck: Checker, raw: object) -> PbxSettings:
         if "inbound_contexts" in table
         else PbxSettings().inbound_contexts
     )
-    return PbxSettings(ck.text(table, "hours_variable", path), contexts)
+    return PbxSettings(
+        ck.text(table, "hours_variable", path),
+        contexts,
+        _device_pattern(ck, table, path),
+    )
+
+
+def _device_pattern(ck: Checker, table: Table, path: Path) -> re.Pattern[str]:
+    """``agent_device_pattern``: a regular expression (matched in full); the default without."""
+    default = PbxSettings().agent_device_pattern
+    text = ck.text(table, "agent_device_pattern", path)
+    if text is None:
+        return default
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        ck.error(
+            (*path, "agent_device_pattern"),
+            text,
+            f"is not a regular expression: {exc.msg} (e.g. '{DEFAULT_DEVICE_PATTERN}')",
+        )
+        return default

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from phoneservice.domain.callbacks.originate import DEFAULT_DEVICE_PATTERN
 from phoneservice.domain.hours.calendar import Calendar
 from phoneservice.domain.units import Unit
 from phoneservice.registry.problems import Problem
@@ -28,6 +30,10 @@ class PbxSettings:
 
     hours_variable: str | None = None
     inbound_contexts: tuple[str, ...] = ("inbound",)
+    # Every agent device must match it in full: it is all a placed call may ring first.
+    agent_device_pattern: re.Pattern[str] = field(
+        default_factory=lambda: re.compile(DEFAULT_DEVICE_PATTERN)
+    )
 
 
 class UnknownUnitError(KeyError):

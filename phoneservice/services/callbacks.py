@@ -8,6 +8,7 @@ together, and a call stored twice (it is not new the second time) does nothing t
 from __future__ import annotations
 
 import builtins
+import re
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -17,6 +18,7 @@ from sqlalchemy.orm import sessionmaker
 from sqlmodel import Session
 
 from phoneservice.domain.callbacks import rules
+from phoneservice.domain.callbacks.originate import check_device
 from phoneservice.domain.callbacks.rules import Attempt, Callback, CallbackRules
 from phoneservice.domain.calls.records import CallRecord
 from phoneservice.domain.errors import require_aware
@@ -25,6 +27,7 @@ from phoneservice.registry import Registry
 from phoneservice.registry.holder import RegistryHolder, as_holder
 from phoneservice.services.hours import HoursService
 from phoneservice.services.overrides import OverrideService
+from phoneservice.storage.accounts import AccountRepository
 from phoneservice.storage.callback_repository import CallbackRepository
 from phoneservice.storage.callbacks import RetentionRepository
 
@@ -40,6 +43,10 @@ class CallbackNotFound(LookupError):
 
 class UnitClosed(rules.CallbackError):
     """The task's unit is closed now: a call is placed only when the agent confirms."""
+
+
+class NoDevice(rules.CallbackError):
+    """The person placing the call has no phone of their own set on their account."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,29 +185,29 @@ class CallbackService:
         self,
         callback_id: int,
         user: str,
-        agent_device: str,
         *,
         confirm_closed: bool = False,
         now: datetime | None = None,
     ) -> PlacedCall:
-        """Ask the worker to call the citizen from ``agent_device`` (SPEC §6): a requested
-        attempt with a fresh ChannelId. :class:`UnitClosed` while the unit is closed, unless
-        ``confirm_closed``; refused on a closed or erased task, another's claim, or while a
-        placed call is in flight. Placing a call claims an unclaimed task for ``user``.
+        """Ask the worker to call the citizen from ``user``'s own phone (SPEC §6): a requested
+        attempt with a fresh ChannelId. The phone is the device an admin set on the account,
+        checked against ``[pbx] agent_device_pattern`` in the transaction that queues the
+        call: :class:`NoDevice` without one, ``DeviceRefused`` when it does not match.
+        :class:`UnitClosed` while the unit is closed, unless ``confirm_closed``; refused on a
+        closed or erased task, another's claim, or while a placed call is in flight. Placing
+        a call claims an unclaimed task for ``user``.
         """
         at = self._at(now)
-        device = (agent_device or "").strip()
-        if not device:
-            raise rules.CallbackError("placing a call needs the agent's device")
         channel_id = f"cb{callback_id}-{uuid4().hex[:12]}"
-        attempt = Attempt(
-            at, user, None, channel_id=channel_id, status=rules.REQUESTED, agent_device=device
-        )
         with self.sessions() as session:
             repo = CallbackRepository(session)
             found = _existing(repo, callback_id, lock=True)
+            device = self._device_of(AccountRepository(session), user)
             if found.is_open and not confirm_closed and not self.is_open(found.unit, at):
                 raise UnitClosed(f"{found.unit} is closed now: confirm to call the citizen anyway")
+            attempt = Attempt(
+                at, user, None, channel_id=channel_id, status=rules.REQUESTED, agent_device=device
+            )
             repo.save(rules.place_call(found, attempt, at, LOST_AFTER))
             stored = _existing(repo, callback_id)
             session.commit()
@@ -221,6 +228,11 @@ class CallbackService:
             for callback_id, a, number, unit in found
         ]
 
+    @property
+    def device_pattern(self) -> re.Pattern[str]:
+        """The pattern every agent device must match: the registry's in use now."""
+        return self.registry.pbx.agent_device_pattern
+
     def mark_sent(self, channel_id: str) -> bool:
         """Take a requested call (committed before the Originate goes): False if taken already."""
         with self.sessions() as session:
@@ -231,13 +243,18 @@ class CallbackService:
         return taken
 
     def resolve(
-        self, channel_id: str, outcome: str, at: datetime | None = None
+        self,
+        channel_id: str,
+        outcome: str,
+        at: datetime | None = None,
+        reason: str | None = None,
     ) -> CallbackView | None:
         """Record what became of a placed call; idempotent. None when no task placed it.
 
         ``reached``/``no_answer``/``busy`` are the attempt's outcome (reached closes the
         task as done, called back; failures count toward ``max_attempts``);
-        ``agent_no_answer``, ``failed`` and ``lost`` only set its status.
+        ``agent_no_answer``, ``failed`` and ``lost`` only set its status (and ``reason``,
+        why it was never sent, its note).
         """
         when = self._at(at)
         limit = self.rules.max_attempts
@@ -247,7 +264,7 @@ class CallbackService:
             if callback_id is None:
                 return None
             found = _existing(repo, callback_id, lock=True)
-            decided = rules.resolve_call(found, channel_id, outcome, when, limit)
+            decided = rules.resolve_call(found, channel_id, outcome, when, limit, reason)
             if decided is not found:
                 repo.save(decided)
                 for attempt in decided.attempts:
@@ -342,6 +359,13 @@ class CallbackService:
         """The id of the pair's open task, or None."""
         found = repo.open_for(number, unit)
         return None if found is None else found.id
+
+    def _device_of(self, accounts: AccountRepository, user: str) -> str:
+        """The own phone of the person ``user``, if it matches the registry's pattern now."""
+        row = accounts.user_by_name(user)
+        if row is None or not row.active or not row.agent_device:
+            raise NoDevice(f"{user} has no phone set: ask an admin to set your phone")
+        return check_device(row.agent_device, self.device_pattern)
 
     def _calendar(self, unit_id: str) -> Calendar:
         """The unit's calendar; the municipal one for a unit no longer in the registry."""

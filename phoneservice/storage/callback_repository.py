@@ -76,10 +76,10 @@ class CallbackRepository:
             self._session.execute(ATTEMPTS.insert(), new)
 
     def update_attempt(self, attempt: Attempt) -> None:
-        """Write a stored attempt's outcome and status back (a placed call was decided)."""
+        """Write a stored attempt's outcome, status and note back (a placed call was decided)."""
         if attempt.id is None:
             raise ValueError("update_attempt() needs a stored attempt")
-        values = {"outcome": attempt.outcome, "status": attempt.status}
+        values = {"outcome": attempt.outcome, "status": attempt.status, "note": attempt.note}
         self._session.execute(update(ATTEMPTS).where(ATTEMPTS.c.id == attempt.id).values(values))
 
     def callback_of_call(self, channel_id: str) -> int | None:

@@ -6,7 +6,6 @@ The callback page and the authenticated API ask the same questions here, so the 
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection, Iterable
 
 from flask import request
@@ -17,9 +16,7 @@ from phoneservice.web import store
 from phoneservice.web.auth import principal
 from phoneservice.web.errors import BadParameter
 
-# An AMI channel such as PJSIP/anne or Local/anne@agent-phone: no spaces, no line breaks.
 MAX_ID = 2**31 - 1  # the largest id an INTEGER column holds on PostgreSQL
-DEVICE = re.compile(r"[A-Za-z][A-Za-z0-9_-]*/[A-Za-z0-9_.@:+-]{1,80}")
 
 
 def shown_number(unit: str | None, number: str | None) -> str | None:
@@ -60,14 +57,6 @@ def short_text(name: str, value: object, *, required: bool = False) -> str | Non
     if required and not text:
         raise BadParameter(f"{name}: required")
     return text or None
-
-
-def device(value: object) -> str:
-    """The agent's device as AMI names it (``PJSIP/anne``), or :class:`BadParameter`."""
-    text = value.strip() if isinstance(value, str) else ""
-    if not DEVICE.fullmatch(text):
-        raise BadParameter(f"agent_device: {value!r} must be a channel such as PJSIP/anne")
-    return text
 
 
 def log(action: str, subject: str, detail: str | None = None) -> None:

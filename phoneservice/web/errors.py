@@ -7,6 +7,7 @@ import logging
 from flask import Flask, Response, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from phoneservice.domain.callbacks.originate import DeviceRefused
 from phoneservice.domain.callbacks.rules import (
     CallbackError,
     CallInFlight,
@@ -14,7 +15,7 @@ from phoneservice.domain.callbacks.rules import (
     InvalidTransition,
 )
 from phoneservice.registry import UnknownUnitError
-from phoneservice.services.callbacks import CallbackNotFound, UnitClosed
+from phoneservice.services.callbacks import CallbackNotFound, NoDevice, UnitClosed
 from phoneservice.web.i18n import words
 
 log = logging.getLogger(__name__)
@@ -32,6 +33,8 @@ Answer = tuple[Response | str, int]
 # Why the callback rules refused an action, by the exception's class (most specific first).
 REFUSALS: tuple[tuple[type[CallbackError], str], ...] = (
     (UnitClosed, "unit_closed"),
+    (NoDevice, "no_device"),
+    (DeviceRefused, "device_refused"),
     (ClaimConflict, "claimed"),
     (CallInFlight, "call_in_flight"),
     (InvalidTransition, "invalid_transition"),

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 
 import pytest
 
 from phoneservice.demo.simulator import AmiSimulator
-from phoneservice.domain.callbacks.originate import OriginateRequest, OriginateWatch
+from phoneservice.domain.callbacks.originate import (
+    DEFAULT_DEVICE_PATTERN,
+    DeviceRefused,
+    OriginateRequest,
+    OriginateWatch,
+    check_device,
+)
 from phoneservice.domain.errors import DomainError
 from phoneservice.pbx.client import AmiClient, AmiTarget, Received
 from tests.domain.test_call_tracker import TRACES, recorded_events
@@ -39,6 +46,43 @@ def test_originate_rings_the_agent_first_with_a_fixed_channel_id():
 def test_originate_needs_ids():
     with pytest.raises(DomainError):
         OriginateRequest("", "PJSIP/anne", "+4521806409")
+
+
+DEFAULT = re.compile(DEFAULT_DEVICE_PATTERN)
+
+
+@pytest.mark.parametrize("device", ["PJSIP/anne", "SIP/1042", "PJSIP/anne.berg_2"])
+def test_the_default_pattern_allows_an_agents_own_sip_phone(device):
+    assert check_device(device, DEFAULT) == device
+
+
+REFUSED = [
+    "Local/004790000000@outbound-trunk",
+    "PJSIP/004790000000@outbound-trunk",
+    "PJSIP/anne\r\nAction: Originate",
+    "PJSIP/anne\n",
+    " PJSIP/anne",
+    "IAX2/anne",
+    "PJSIP/",
+    "",
+    None,
+]
+
+
+@pytest.mark.parametrize("device", REFUSED, ids=range(len(REFUSED)))
+def test_the_default_pattern_refuses_anything_else_without_naming_it(device):
+    with pytest.raises(DeviceRefused, match="agent_device_pattern") as refused:
+        check_device(device, DEFAULT)
+    assert "0047" not in str(refused.value)
+
+
+def test_a_broad_pattern_still_allows_no_line_break_or_space():
+    anything = re.compile(r"(?s).*")
+    for device in ("PJSIP/a\r\nAction: Logoff", "PJSIP/a b"):
+        with pytest.raises(DeviceRefused):
+            check_device(device, anything)
+    with pytest.raises(DeviceRefused):
+        OriginateRequest("cb-7-a1", "PJSIP/a\r\nAction: Logoff", "+4521806409")
 
 
 def test_recorded_answers_give_the_four_outcomes():

@@ -162,10 +162,13 @@ def place_call(world: World, capsys: pytest.CaptureFixture[str]) -> Answer:
     """A callback call is placed only with confirmation while the unit is closed."""
     callbacks = world.services.callbacks
     task = _missed_call_task(world)
+    accounts = world.services.accounts
+    accounts.add_user("anne", "a password for tests", "agent", actor="test")
+    accounts.set_device("anne", DEVICE, actor="test")  # the phone a placed call rings first
     try:
-        callbacks.place_call(task, "anne", DEVICE)
+        callbacks.place_call(task, "anne")
     except UnitClosed:
-        callbacks.place_call(task, "anne", DEVICE, confirm_closed=True)  # the agent confirms
+        callbacks.place_call(task, "anne", confirm_closed=True)  # the agent confirms
         return False, None, None
     return True, None, None
 

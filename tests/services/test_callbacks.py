@@ -25,6 +25,7 @@ from phoneservice.domain.callbacks.rules import (
 )
 from phoneservice.domain.calls.records import CallRecord
 from phoneservice.registry import Registry, parse_registry
+from phoneservice.services.accounts import AccountService, cheap_hasher
 from phoneservice.services.callbacks import CallbackNotFound, CallbackService
 from phoneservice.services.calls import CallService
 from phoneservice.storage.callback_repository import CallbackRepository
@@ -62,6 +63,15 @@ class Queue:
         uid, ended = f"1790000000.{self._next}", at_ + timedelta(minutes=1)
         record = citizen_call(outcome, uniqueid=uid, linkedid=uid, arrived_at=at_, ended_at=ended)
         return replace(record, **changes)
+
+    def phone(self, username: str, device: str | None) -> None:
+        """An agent account ``username`` whose own phone (rung first by its calls) is ``device``."""
+        service = AccountService(
+            session_factory(self.engine), self.clock, cheap_hasher(), registry=self.callbacks.holder
+        )
+        service.add_user(username, "a password for tests", "agent", actor="test")
+        if device is not None:
+            service.set_device(username, device, actor="test")
 
     def rows(self, table: Any) -> list[dict[str, Any]]:
         with self.engine.connect() as connection:
@@ -639,5 +649,7 @@ def test_purge_command_reports_what_it_erased(capsys):
         "callbacks": 0,
         "calls": 0,
         "expired": 0,
+        "login_attempts": 0,
+        "audit_entries": 0,
     }
     assert "0 callback(s) and 0 call(s)" in run(capsys, "purge")

@@ -14,13 +14,14 @@ from phoneservice.services.overrides import OverrideError, OverrideService, Unti
 from phoneservice.storage.engine import session_factory
 from tests.services.test_callbacks import FRIDAY, Queue, build_queue, lab_registry
 
-DEVICE = "Local/agent2@agent-phone"
+DEVICE = "PJSIP/anne"  # anne's own phone, set on her account
 NOW = FRIDAY + timedelta(minutes=5)  # the lab's units are open around the clock
 HOUR = timedelta(minutes=60)
 
 
 def _task(queue: Queue) -> int:
-    """A callback task for a call to the jobcenter missed on Friday morning."""
+    """A callback task for a call to the jobcenter missed on Friday morning (anne has a phone)."""
+    queue.phone("anne", DEVICE)
     queue.store(queue.call(FRIDAY))
     (view,) = queue.callbacks.list()
     return view.callback.id
@@ -57,12 +58,12 @@ def test_a_closing_override_closes_the_unit_for_every_question(database_url, wir
         assert hours.is_open("borgerservice", NOW)  # only the overridden unit closes
         assert not hours.is_open("no-such-unit", NOW)
         with pytest.raises(UnitClosed, match="closed"):
-            callbacks.place_call(task, "anne", DEVICE)
+            callbacks.place_call(task, "anne")
         assert callbacks.get(task).callback.attempts == ()
 
         queue.clock.now = NOW + HOUR  # the override has ended by itself
         assert hours.is_open("jobcenter", queue.clock.now)
-        assert callbacks.place_call(task, "anne", DEVICE).view.callback.claimed_by == "anne"
+        assert callbacks.place_call(task, "anne").view.callback.claimed_by == "anne"
 
 
 def test_confirming_places_the_call_while_an_override_closes_the_unit(database_url):
@@ -73,7 +74,7 @@ def test_confirming_places_the_call_while_an_override_closes_the_unit(database_u
         overrides.create(
             "jobcenter", open=False, reason="Brandalarm", until=Until(minutes=60), author="ib"
         )
-        placed = queue.callbacks.place_call(task, "anne", DEVICE, confirm_closed=True)
+        placed = queue.callbacks.place_call(task, "anne", confirm_closed=True)
         (attempt,) = queue.callbacks.get(task).callback.attempts
         assert attempt.channel_id == placed.channel_id
 

@@ -14,10 +14,12 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from phoneservice.registry import parse_registry
 from phoneservice.web.openapi.document import document
-from tests.staff import csrf_token, tokens
+from tests.conftest import TODAY
+from tests.staff import csrf_token, staff_app, tokens
 from tests.web.test_web_api import check
-from tests.web.test_web_callbacks import NUMBER, OTHER, World, make_world
+from tests.web.test_web_callbacks import NUMBER, OTHER, REGISTRY, World, make_world
 
 API = "/api/v1"
 DOC = document()
@@ -230,14 +232,9 @@ BAD_BODIES = [
     ("no-outcome", "attempts", {}, "outcome"),
     ("long-note", "attempts", {"outcome": "busy", "note": "x" * 281}, "note"),
     ("note-not-text", "attempts", {"outcome": "busy", "note": 7}, "note"),
-    ("no-device", "originate", {}, "agent_device"),
     ("device-with-newline", "originate", {"agent_device": "PJSIP/a\r\nAction: x"}, "agent_device"),
-    (
-        "confirm-not-bool",
-        "originate",
-        {"agent_device": "PJSIP/a", "confirm_closed": "yes"},
-        "confirm_closed",
-    ),
+    ("any-device", "originate", {"agent_device": "PJSIP/anne"}, "agent_device"),
+    ("confirm-not-bool", "originate", {"confirm_closed": "yes"}, "confirm_closed"),
     ("no-reason", "cancel", {"reason": " "}, "reason"),
     ("long-reason", "cancel", {"reason": "x" * 281}, "reason"),
     ("force-not-bool", "claim", {"force": 1}, "force"),
@@ -302,30 +299,84 @@ def test_a_session_write_needs_the_csrf_header(world):
     assert call(anne, "POST", path, headers, {"outcome": "busy"}).status_code == 201
 
 
+def session_of(world: World, username: str) -> tuple[FlaskClient, dict[str, str]]:
+    """A client signed in as ``username`` and the CSRF header its API writes need."""
+    client = world.client(username)
+    return client, {"X-CSRFToken": csrf_token(client, "/callbacks")}
+
+
 def test_originate_while_closed_needs_confirmation(world):
-    client, headers = world.client(), token(world)
+    client, headers = session_of(world, "anne")
     path = f"/callbacks/{world.ids['teeth']}/originate"
-    closed = call(client, "POST", path, headers, {"agent_device": "PJSIP/anne"})
+    closed = call(client, "POST", path, headers, {})
     assert (closed.status_code, closed.get_json()["error"]) == (409, "unit_closed")
     conforms(path, "POST", closed)
-    placed = call(
-        client, "POST", path, headers, {"agent_device": "PJSIP/anne", "confirm_closed": True}
-    )
+    placed = call(client, "POST", path, headers, {"confirm_closed": True})
     assert placed.status_code == 202
     body = placed.get_json()
     assert body["channel_id"].startswith(f"cb{world.ids['teeth']}-")
     assert body["callback"]["attempts"][0]["status"] == "requested"
     conforms(path, "POST", placed)
-    busy = call(
-        client, "POST", path, headers, {"agent_device": "PJSIP/anne", "confirm_closed": True}
-    )
+    (attempt,) = world.task("teeth").attempts
+    assert attempt.agent_device == "PJSIP/anne"  # the phone set on anne's account
+    busy = call(client, "POST", path, headers, {"confirm_closed": True})
     assert (busy.status_code, busy.get_json()["error"]) == (409, "call_in_flight")
 
 
-def test_originate_while_open_needs_no_confirmation(world):
+def test_originate_while_open_needs_no_confirmation_and_no_body(world):
+    client, headers = session_of(world, "anne")
     path = f"/callbacks/{world.ids['today']}/originate"
-    answer = call(world.client(), "POST", path, token(world), {"agent_device": "PJSIP/anne"})
-    assert answer.status_code == 202
+    assert call(client, "POST", path, headers).status_code == 202
+
+
+FINDING = {"agent_device": "Local/004790000000@outbound-trunk"}
+
+
+@pytest.mark.parametrize("who", ["anne", "token"])
+def test_a_request_cannot_name_the_device_that_rings(world, who):
+    """The finding: any agent or token made the PBX dial anything as the citizen."""
+    client, headers = (world.client(), token(world)) if who == "token" else session_of(world, who)
+    path = f"/callbacks/{world.ids['today']}/originate"
+    answer = call(client, "POST", path, headers, FINDING)
+    assert (answer.status_code, answer.get_json()["error"]) == (400, "bad_request")
+    assert "the call rings the phone an admin set on your account" in answer.get_json()["detail"]
+    assert "0047" not in answer.get_json()["detail"]
+    conforms(path, "POST", answer)
+    assert world.task("today").attempts == ()
+    assert world.queue.callbacks.due_originates() == []
+
+
+def test_a_token_cannot_originate(world):
+    path = f"/callbacks/{world.ids['today']}/originate"
+    answer = call(world.client(), "POST", path, token(world), {"confirm_closed": True})
+    assert (answer.status_code, answer.get_json()["error"]) == (403, "forbidden")
+    assert "token belongs to no person" in answer.get_json()["detail"]
+    conforms(path, "POST", answer)
+    assert world.task("today").attempts == () and world.task("today").claimed_by is None
+
+
+def test_an_agent_without_a_phone_cannot_originate(world):
+    client, headers = session_of(world, "nina")
+    path = f"/callbacks/{world.ids['today']}/originate"
+    answer = call(client, "POST", path, headers, {})
+    assert (answer.status_code, answer.get_json()["error"]) == (409, "no_device")
+    assert "ask an admin to set your phone" in answer.get_json()["detail"]
+    conforms(path, "POST", answer)
+    assert world.task("today").attempts == ()
+
+
+def test_a_phone_the_changed_pattern_refuses_cannot_originate(world):
+    """anne's PJSIP phone was allowed when set; the registry now allows SIP phones only."""
+    text = REGISTRY + "\n[pbx]\nagent_device_pattern = 'SIP/[a-z]{1,20}'\n"
+    world.app = staff_app(world.url, parse_registry(text, "lab.toml", TODAY), world.queue.clock)
+    client, headers = session_of(world, "anne")
+    path = f"/callbacks/{world.ids['today']}/originate"
+    answer = call(client, "POST", path, headers, {})
+    assert (answer.status_code, answer.get_json()["error"]) == (409, "device_refused")
+    assert "PJSIP" not in answer.get_json()["detail"]
+    conforms(path, "POST", answer)
+    assert world.task("today").attempts == ()
+    assert world.queue.callbacks.due_originates() == []
 
 
 # ---------------------------------------------------------------- the access log

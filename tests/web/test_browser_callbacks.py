@@ -15,14 +15,11 @@ import pytest
 
 from phoneservice.storage.migrate import upgrade
 from tests.staff import PASSWORD
-from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM, VIEWPORT, served
+from tests.web.browsing import BROWSER_MARKS
+from tests.web.test_browser import ARTIFACTS, VIEWPORT, served
 from tests.web.test_web_callbacks import World, make_world, missed
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} missing: apt install chromium"),
-]
+pytestmark = BROWSER_MARKS
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright missing: pip install -e '.[dev]'"
 )
@@ -57,14 +54,6 @@ def server(world: World) -> Iterator[str]:
     world.app.config["CALLBACKS_POLL_SECONDS"] = 1
     with served(world.app) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        found = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield found
-        found.close()
 
 
 @pytest.fixture
@@ -136,7 +125,8 @@ def test_a_caseworker_works_a_task_without_a_reload(page: Any, server: str, worl
 def test_a_closed_unit_asks_before_the_pbx_calls(page: Any, server: str, world: World) -> None:
     sign_in(page, server, "anne")
     row = page.locator(f"#task-{world.ids['teeth']}")
-    row.get_by_label("Din telefon").fill("PJSIP/anne")
+    assert row.locator("input[name=agent_device]").count() == 0  # the account names the phone
+    sync_api.expect(page.locator(".own-phone")).to_contain_text("PJSIP/anne")
     row.get_by_role("button", name="Ring op").click()
     sync_api.expect(row).to_contain_text("Enheden har lukket nu")
     page.route("**/callbacks/rows*", hold)

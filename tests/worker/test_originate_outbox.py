@@ -12,10 +12,17 @@ import pytest
 
 from phoneservice.bootstrap import build_call_log
 from phoneservice.demo.simulator import AmiSimulator, Script
+from phoneservice.domain.callbacks.originate import DeviceRefused
 from phoneservice.domain.callbacks.rules import CallbackError, CallInFlight, ClaimConflict
 from phoneservice.pbx.client import AmiClient, AmiTarget
 from phoneservice.registry import parse_registry
-from phoneservice.services.callbacks import LOST_AFTER, CallbackService, UnitClosed
+from phoneservice.services.callbacks import (
+    LOST_AFTER,
+    CallbackService,
+    NoDevice,
+    OriginateJob,
+    UnitClosed,
+)
 from phoneservice.services.clock import system_clock as utc_now
 from phoneservice.worker.dialer import OriginateOutbox
 from phoneservice.worker.follower import PbxFollower, follow_all
@@ -24,12 +31,23 @@ from tests.domain.test_call_tracker import TRACES
 from tests.services.test_callbacks import FRIDAY, Queue, build_queue, lab_registry
 
 PLANS = json.loads((TRACES / "f-callback.expected.json").read_text())["callbacks"]
-DEVICE = "Local/agent2@agent-phone"
+DEVICE = "Local/agent2@agent-phone"  # anne's own phone on the lab PBX
+# The lab PBX rings its agents' phones through Local channels in the agent-phone context.
+LAB_PHONES = "agent_device_pattern = 'Local/agent[0-9]{1,3}@agent-phone'"
+
+
+def phones_registry(text: str = LAB_REGISTRY):
+    """The lab registry whose [pbx] allows the lab's agent phones."""
+    contexts = 'inbound_contexts = ["inbound"]'
+    return parse_registry(text.replace(contexts, f"{contexts}\n{LAB_PHONES}"), "lab.toml", TODAY)
 
 
 @pytest.fixture
 def queue(database_url):
-    yield from build_queue(database_url, lab_registry(), FRIDAY + timedelta(minutes=5))
+    for made in build_queue(database_url, phones_registry(), FRIDAY + timedelta(minutes=5)):
+        made.phone("anne", DEVICE)
+        made.phone("bo", "Local/agent3@agent-phone")
+        yield made
 
 
 def _task(queue: Queue, number: str | None = None) -> int:
@@ -51,7 +69,7 @@ def _attempt(queue: Queue, callback_id: int):
 
 def test_placing_a_call_requests_an_attempt_for_the_worker(queue):
     task = _task(queue)
-    placed = queue.callbacks.place_call(task, "anne", DEVICE)
+    placed = queue.callbacks.place_call(task, "anne")
     attempt = _attempt(queue, task)
     assert (attempt.outcome, attempt.status, attempt.by) == (None, "requested", "anne")
     assert (attempt.channel_id, attempt.agent_device) == (placed.channel_id, DEVICE)
@@ -71,15 +89,15 @@ def test_placing_a_call_requests_an_attempt_for_the_worker(queue):
 
 
 def test_a_closed_unit_needs_the_agents_confirmation(database_url):
-    text = LAB_REGISTRY.replace('["00:00-24:00"]', '["08:00-15:00"]')
-    registry = parse_registry(text, "lab.toml", TODAY)
+    registry = phones_registry(LAB_REGISTRY.replace('["00:00-24:00"]', '["08:00-15:00"]'))
     evening = at("2026-11-20T20:00")
     for queue in build_queue(database_url, registry, evening):
+        queue.phone("anne", DEVICE)
         task = _task(queue)
         with pytest.raises(UnitClosed, match="closed"):
-            queue.callbacks.place_call(task, "anne", DEVICE)
+            queue.callbacks.place_call(task, "anne")
         assert queue.callbacks.get(task).callback.attempts == ()
-        placed = queue.callbacks.place_call(task, "anne", DEVICE, confirm_closed=True)
+        placed = queue.callbacks.place_call(task, "anne", confirm_closed=True)
         assert _attempt(queue, task).channel_id == placed.channel_id
         assert isinstance(UnitClosed("x"), CallbackError)
 
@@ -88,15 +106,15 @@ def test_refused_when_claimed_by_another_or_a_call_is_in_flight(queue):
     task = _task(queue)
     queue.callbacks.claim(task, "bo")
     with pytest.raises(ClaimConflict):
-        queue.callbacks.place_call(task, "anne", DEVICE)
-    first = queue.callbacks.place_call(task, "bo", DEVICE)
+        queue.callbacks.place_call(task, "anne")
+    first = queue.callbacks.place_call(task, "bo")
     with pytest.raises(CallInFlight):
-        queue.callbacks.place_call(task, "bo", DEVICE)
+        queue.callbacks.place_call(task, "bo")
     queue.callbacks.mark_sent(first.channel_id)
     with pytest.raises(CallInFlight):
-        queue.callbacks.place_call(task, "bo", DEVICE)
+        queue.callbacks.place_call(task, "bo")
     queue.callbacks.resolve(first.channel_id, "no_answer")
-    second = queue.callbacks.place_call(task, "bo", DEVICE)
+    second = queue.callbacks.place_call(task, "bo")
     assert second.channel_id != first.channel_id
 
 
@@ -104,14 +122,12 @@ def test_refused_on_a_closed_task_and_an_erased_number(queue):
     task = _task(queue)
     queue.callbacks.cancel(task, "anne", "duplicate")
     with pytest.raises(CallbackError, match="cancelled"):
-        queue.callbacks.place_call(task, "anne", DEVICE)
-    with pytest.raises(CallbackError, match="device"):
-        queue.callbacks.place_call(task, "anne", " ")
+        queue.callbacks.place_call(task, "anne")
 
 
 def test_resolving_counts_only_the_citizens_answers_and_twice_changes_nothing(queue):
     task = _task(queue)
-    placed = queue.callbacks.place_call(task, "anne", DEVICE)
+    placed = queue.callbacks.place_call(task, "anne")
     queue.callbacks.mark_sent(placed.channel_id)
     view = queue.callbacks.resolve(placed.channel_id, "agent_no_answer")
     assert view is not None and view.callback.is_open
@@ -121,7 +137,7 @@ def test_resolving_counts_only_the_citizens_answers_and_twice_changes_nothing(qu
     assert queue.callbacks.resolve(placed.channel_id, "reached").callback.is_open  # decided
     for outcome in ("busy", "no_answer", "busy"):  # max_attempts 3
         queue.clock.now += timedelta(minutes=1)
-        placed = queue.callbacks.place_call(task, "anne", DEVICE)
+        placed = queue.callbacks.place_call(task, "anne")
         queue.callbacks.mark_sent(placed.channel_id)
         view = queue.callbacks.resolve(placed.channel_id, outcome)
     assert (view.callback.state, view.callback.failed_attempts) == ("unreachable", 3)
@@ -130,7 +146,7 @@ def test_resolving_counts_only_the_citizens_answers_and_twice_changes_nothing(qu
 
 def test_reached_closes_the_task_as_called_back(queue):
     task = _task(queue)
-    placed = queue.callbacks.place_call(task, "anne", DEVICE)
+    placed = queue.callbacks.place_call(task, "anne")
     queue.callbacks.mark_sent(placed.channel_id)
     done = queue.clock.now + timedelta(seconds=30)
     view = queue.callbacks.resolve(placed.channel_id, "reached", done)
@@ -143,13 +159,13 @@ def test_reached_closes_the_task_as_called_back(queue):
 
 def test_a_call_without_outcome_is_lost_after_a_while_and_frees_the_task(queue):
     task = _task(queue)
-    placed = queue.callbacks.place_call(task, "anne", DEVICE)
+    placed = queue.callbacks.place_call(task, "anne")
     queue.callbacks.mark_sent(placed.channel_id)  # ... and the worker died before sending
     queue.clock.now += LOST_AFTER + timedelta(seconds=1)
     assert queue.callbacks.due_originates() == []
     attempt = _attempt(queue, task)
     assert (attempt.outcome, attempt.status) == (None, "lost")
-    queue.callbacks.place_call(task, "anne", DEVICE)  # free again
+    queue.callbacks.place_call(task, "anne")  # free again
     assert queue.callbacks.lose_stale_calls() == 0
 
 
@@ -157,7 +173,7 @@ def test_a_call_without_outcome_is_lost_after_a_while_and_frees_the_task(queue):
 
 
 def _service(database_url: str) -> tuple[CallbackService, Queue]:
-    (queue,) = list(build_queue(database_url, lab_registry(), utc_now()))
+    (queue,) = list(build_queue(database_url, phones_registry(), utc_now()))
     queue.callbacks.clock = utc_now
     return queue.callbacks, queue
 
@@ -167,7 +183,7 @@ def _placed_calls(queue: Queue, plans) -> list[tuple[int, str]]:
 
     The fourth citizen is the first one again: that task is of another unit.
     """
-    placed = []
+    placed, agents = [], set()
     base = utc_now() - timedelta(minutes=30)
     for n, plan in enumerate(plans):
         unit = "borgerservice" if n == 3 else "jobcenter"
@@ -177,9 +193,12 @@ def _placed_calls(queue: Queue, plans) -> list[tuple[int, str]]:
         (task,) = [
             v.callback.id for v in queue.callbacks.list(unit) if v.callback.caller_number == number
         ]
-        device = f"Local/{plan['agent']}@agent-phone"
+        agent = plan["agent"]  # each agent's account has its own phone on the lab PBX
+        if agent not in agents:
+            queue.phone(agent, f"Local/{agent}@agent-phone")
+            agents.add(agent)
         when = utc_now() - timedelta(seconds=10 - n)
-        placed.append((task, queue.callbacks.place_call(task, "anne", device, now=when).channel_id))
+        placed.append((task, queue.callbacks.place_call(task, agent, now=when).channel_id))
     return placed
 
 
@@ -266,3 +285,58 @@ def test_a_placed_call_shows_no_citizen_number_when_logged():
     for shown in (repr(job), str(job), repr(request), f"{job} {request}"):
         assert "23119993" not in shown
     assert "cb-7-1" in repr(job)  # the ids still say which call it was
+
+
+# ---------------------------------------------------------------- whose phone rings first
+
+
+def _nothing_queued(queue: Queue, task: int) -> None:
+    """No attempt on the task and no call in the outbox."""
+    assert queue.callbacks.get(task).callback.attempts == ()
+    assert queue.callbacks.due_originates() == []
+
+
+def test_an_agent_without_a_phone_cannot_place_a_call(queue):
+    task = _task(queue)
+    queue.phone("nina", None)
+    with pytest.raises(NoDevice, match="ask an admin to set your phone"):
+        queue.callbacks.place_call(task, "nina")
+    with pytest.raises(NoDevice):  # no account at all: a token's name, say
+        queue.callbacks.place_call(task, "token:crm")
+    _nothing_queued(queue, task)
+
+
+def test_a_phone_the_pattern_no_longer_allows_is_refused_when_the_call_is_asked_for(queue):
+    """anne's phone was allowed when an admin set it; the registry's pattern changed since."""
+    task = _task(queue)
+    changed = CallbackService(queue.callbacks.sessions, lab_registry(), queue.clock)
+    with pytest.raises(DeviceRefused, match="agent_device_pattern") as refused:
+        changed.place_call(task, "anne")
+    assert "agent2" not in str(refused.value)  # the device is not echoed
+    _nothing_queued(queue, task)
+
+
+def test_the_dialer_never_sends_a_device_the_pattern_refuses(queue, caplog):
+    task = _task(queue)
+    placed = queue.callbacks.place_call(task, "anne")  # allowed when it was asked for
+    changed = CallbackService(queue.callbacks.sessions, lab_registry(), queue.clock)
+    outbox = OriginateOutbox(changed)
+    with caplog.at_level("WARNING"):
+        assert outbox.due() == []
+    attempt = _attempt(queue, task)
+    assert (attempt.outcome, attempt.status) == (None, "failed")
+    assert attempt.note == "not sent: the agent device does not match [pbx] agent_device_pattern"
+    assert queue.callbacks.get(task).callback.is_open  # a refused call does not count
+    assert placed.channel_id in caplog.text and "agent_device_pattern" in caplog.text
+    assert "23119993" not in caplog.text and DEVICE not in caplog.text
+    job = OriginateJob(task, "cb-x", DEVICE, "+4523119993", "jobcenter")
+    with pytest.raises(DeviceRefused):
+        outbox.request(job)  # the Originate itself is never built for such a device
+
+
+def test_the_dialer_sends_a_device_the_pattern_allows(queue):
+    task = _task(queue)
+    placed = queue.callbacks.place_call(task, "anne")
+    (job,) = OriginateOutbox(queue.callbacks).due()
+    assert job.channel_id == placed.channel_id
+    assert ("Channel", DEVICE) in OriginateOutbox(queue.callbacks).request(job).fields()

@@ -9,10 +9,12 @@ never ring a citizen twice.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from phoneservice.domain.callbacks.rules import CallbackError
 from phoneservice.domain.calls.amifields import event_instant
 from phoneservice.domain.errors import DomainError
 
@@ -33,6 +35,22 @@ _DIAL_STATUS = {
     "CANCEL": NO_ANSWER,
 }
 _ORIGINATE_FAILURE = {"3": AGENT_NO_ANSWER, "5": AGENT_NO_ANSWER, "8": FAILED, "1": FAILED}
+# The registry's ``[pbx] agent_device_pattern`` when it has none: an agent's own SIP phone.
+DEFAULT_DEVICE_PATTERN = r"(PJSIP|SIP)/[A-Za-z0-9_.-]{1,40}"
+# Whatever the pattern allows, a device is one AMI header value: printable ASCII, no spaces.
+_ONE_WORD = re.compile(r"[!-~]{1,100}", re.ASCII)
+DEVICE_REFUSED = "the agent device does not match [pbx] agent_device_pattern"
+
+
+class DeviceRefused(CallbackError):
+    """An agent device the registry's pattern does not allow (the message never names it)."""
+
+
+def check_device(device: str | None, pattern: re.Pattern[str]) -> str:
+    """``device`` when it matches ``pattern`` in full; :class:`DeviceRefused` otherwise."""
+    if device is None or not _ONE_WORD.fullmatch(device) or not pattern.fullmatch(device):
+        raise DeviceRefused(DEVICE_REFUSED)
+    return device
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +68,8 @@ class OriginateRequest:
     def __post_init__(self) -> None:
         if not self.channel_id or not self.agent_device or not self.citizen_number:
             raise DomainError("an originate needs a channel id, an agent device and a number")
+        if not _ONE_WORD.fullmatch(self.agent_device):
+            raise DeviceRefused("an agent device is one word of printable ASCII")
 
     def fields(self) -> list[tuple[str, str]]:
         """The AMI Originate headers: agent device first, then the citizen, asynchronously."""

@@ -282,13 +282,19 @@ def place_call(
 
 
 def resolve_call(
-    callback: Callback, channel_id: str, result: str, at: datetime, max_attempts: int
+    callback: Callback,
+    channel_id: str,
+    result: str,
+    at: datetime,
+    max_attempts: int,
+    reason: str | None = None,
 ) -> Callback:
     """The task after the PBX told what became of a placed call; unchanged when told twice.
 
     ``reached``, ``no_answer`` and ``busy`` (any attempt outcome) become the attempt's
     outcome with the rules of :func:`record_attempt` (on an open task); ``agent_no_answer``,
     ``failed`` and ``lost`` only set its status: they do not count against the citizen.
+    A ``reason`` (why the call was never sent) becomes the attempt's note.
     """
     require_aware(at, "at")
     found = [a for a in callback.attempts if a.channel_id == channel_id]
@@ -300,7 +306,7 @@ def resolve_call(
     if result in ATTEMPT_OUTCOMES:
         decided = replace(pending, outcome=result, status=RESOLVED)
     elif result in (*NOT_COUNTED, LOST):
-        decided = replace(pending, status=result)
+        decided = replace(pending, status=result, note=_note(reason) or pending.note)
     else:
         raise CallbackError(f"unknown result {result!r} of a placed call")
     attempts = tuple(decided if a is pending else a for a in callback.attempts)

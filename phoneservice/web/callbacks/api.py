@@ -31,6 +31,13 @@ NO_STORE = {"Cache-Control": "no-store"}
 LIMIT = re.compile(r"[0-9]{1,4}")
 MAX_CALLS, DEFAULT_CALLS = 1000, 200
 Answer = tuple[Response, int, dict[str, str]]
+DEVICE_FROM_ACCOUNT = (
+    "agent_device: not accepted; the call rings the phone an admin set on your account"
+)
+PERSONS_ONLY = (
+    "an API token cannot place calls: a call rings a person's own phone first, "
+    "and a token belongs to no person; sign in as the agent"
+)
 Action = Callable[[CallbackService, str], CallbackView]
 
 
@@ -93,14 +100,20 @@ def attempts(callback_id: int) -> Answer:
 @blueprint.post("/callbacks/<int:callback_id>/originate")
 @api_auth(SCOPE)
 def originate(callback_id: int) -> Answer:
-    """Have the PBX call the agent's device, then the citizen: 202 with the ChannelId."""
-    body = json_body()
-    device = access.device(body.get("agent_device"))
+    """Have the PBX ring the signed-in agent's own phone, then the citizen: 202.
+
+    The phone is the device an admin set on the account; the request cannot name one. A
+    token belongs to no person, so it has no phone to ring first: 403.
+    """
+    body = json_body(optional=True)
+    if "agent_device" in body:
+        raise BadParameter(DEVICE_FROM_ACCOUNT)
     confirmed = flag(body, "confirm_closed")
+    if principal().user is None:
+        return forbidden(PERSONS_ONLY)
     access.task(callback_id)
-    placed = store.callbacks().place_call(
-        callback_id, principal().actor, device, confirm_closed=confirmed
-    )
+    placed = store.callbacks().place_call(callback_id, principal().actor, confirm_closed=confirmed)
+    device = placed.view.callback.attempts[-1].agent_device
     detail = f"channel_id={placed.channel_id} device={device} confirm_closed={confirmed}"
     access.log("callback.originate", str(callback_id), detail)
     shape = {"callback": shown_task(placed.view), "channel_id": placed.channel_id}

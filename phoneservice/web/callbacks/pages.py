@@ -23,7 +23,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
 
@@ -40,7 +39,6 @@ NO_STORE = {"Cache-Control": "no-store", "Vary": "HX-Request"}
 POLL_SETTING = "CALLBACKS_POLL_SECONDS"  # app.config: how often the list refreshes itself
 DEFAULT_POLL_SECONDS = 60
 ALL = "all"
-DEVICE_KEY = "agent_device"  # the session remembers the agent's device between calls
 STAFF_ROLES = ("agent", "admin")
 Action = Callable[[CallbackService, str], CallbackView]
 Detail = Callable[[CallbackView], str | None]
@@ -145,14 +143,14 @@ def attempt(callback_id: int) -> Any:
 @blueprint.post("/callbacks/<int:callback_id>/call")
 @role_required(*STAFF_ROLES)
 def place_call(callback_id: int) -> Any:
-    """Have the PBX ring the agent's device, then the citizen (if closed: only when confirmed)."""
+    """Have the PBX ring the agent's own phone (set on the account), then the citizen.
+
+    While the unit is closed, only when confirmed. The form names no device.
+    """
     confirmed = request.form.get("confirm_closed") == "1"
 
     def run(service: CallbackService, me: str) -> CallbackView:
-        device = access.device(request.form.get(DEVICE_KEY))
-        session[DEVICE_KEY] = device
-        placed = service.place_call(callback_id, me, device, confirm_closed=confirmed)
-        return placed.view
+        return service.place_call(callback_id, me, confirm_closed=confirmed).view
 
     return act(callback_id, "originate", run, call_detail)
 
@@ -276,6 +274,12 @@ def unit_choices() -> list[tuple[str, str]]:
     return choices if len(choices) > 1 else []
 
 
+def own_device() -> str | None:
+    """The signed-in person's own phone, as an admin set it (None: not set)."""
+    user = principal().user
+    return None if user is None else user.agent_device
+
+
 def context(listing: Listing, rows: list[Row]) -> dict[str, Any]:
     """What every callback template needs."""
     now: datetime = store.callbacks().now()
@@ -285,7 +289,7 @@ def context(listing: Listing, rows: list[Row]) -> dict[str, Any]:
         "now": now.astimezone(store.callbacks().registry.timezone),
         "me": principal().actor,
         "is_admin": principal().is_admin,
-        "device": session.get(DEVICE_KEY, ""),
+        "device": own_device(),
         "poll": current_app.config.get(POLL_SETTING, DEFAULT_POLL_SECONDS),
         "overdue": sum(row.view.overdue for row in rows),
     }

@@ -145,13 +145,14 @@ SCHEMAS: dict[str, Any] = {
     "AttemptRequest": _object(
         ["outcome"], {"outcome": {"type": "string", "enum": _OUTCOMES}, "note": _SHORT}
     ),
-    "OriginateRequest": _object(
-        ["agent_device"],
-        {
-            "agent_device": {"type": "string", "description": "rings first, e.g. PJSIP/anne"},
-            "confirm_closed": {"type": "boolean", "default": False},
-        },
-    ),
+    "OriginateRequest": {
+        **_object([], {"confirm_closed": {"type": "boolean", "default": False}}),
+        "not": {"required": ["agent_device"]},
+        "description": (
+            "names no device: the call rings the phone an admin set on the signed-in "
+            "agent's account; a body with agent_device is refused (400)"
+        ),
+    },
     "ClaimRequest": _object([], {"force": {"type": "boolean", "default": False}}),
     "CancelRequest": _object(["reason"], {"reason": {"type": "string", "maxLength": 280}}),
 }
@@ -226,6 +227,31 @@ def _action(summary: str, body: str | None, status: str = "200") -> dict[str, An
     return {"post": post}
 
 
+def _originate() -> dict[str, Any]:
+    """The originate operation: a signed-in person only, their own phone first."""
+    post = _operation(
+        "place the call through the PBX: the signed-in agent's own phone, then the citizen",
+        ("202", _json("the call is requested", _ref("schemas", "PlacedCall"))),
+        ["CallbackId"],
+        "OriginateRequest",
+    )
+    post["description"] = (
+        "The phone that rings first is the device an admin set on the account (checked "
+        "against the registry's [pbx] agent_device_pattern); the request cannot name one. "
+        "A session only: a token belongs to no person and has no phone (403)."
+    )
+    post["requestBody"]["required"] = False
+    responses = post["responses"]
+    responses["400"] = _json("the body is wrong, or names an agent_device", _ERROR)
+    responses["403"] = _json("an API token (no person), or the unit is not yours", _ERROR)
+    responses["409"] = _json(
+        "refused: no_device (ask an admin to set your phone), device_refused, claimed, "
+        "invalid_transition, call_in_flight, unit_closed",
+        _ERROR,
+    )
+    return post
+
+
 _TASKS = "tasks of your units, overdue first, then by due time"
 PATHS: dict[str, Any] = {
     "/api/v1/calls": {
@@ -252,14 +278,7 @@ PATHS: dict[str, Any] = {
     "/api/v1/callbacks/{callback_id}/attempts": _action(
         "record an attempt; reached closes the task", "AttemptRequest", "201"
     ),
-    "/api/v1/callbacks/{callback_id}/originate": {
-        "post": _operation(
-            "place the call through the PBX: the agent's device first, then the citizen",
-            ("202", _json("the call is requested", _ref("schemas", "PlacedCall"))),
-            ["CallbackId"],
-            "OriginateRequest",
-        )
-    },
+    "/api/v1/callbacks/{callback_id}/originate": {"post": _originate()},
     "/api/v1/callbacks/{callback_id}/claim": _action("take the task", "ClaimRequest"),
     "/api/v1/callbacks/{callback_id}/release": _action("give the task back", None),
     "/api/v1/callbacks/{callback_id}/cancel": _action(
