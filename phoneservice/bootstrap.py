@@ -31,11 +31,12 @@ if TYPE_CHECKING:  # imported when first used: SQLAlchemy and argon2 are slow to
 
     from phoneservice.domain.calls.queuelog import QueueLogCalls, QueueLogEntry
     from phoneservice.domain.calls.tracker import CallTracker
-    from phoneservice.services.accounts import AccountService
+    from phoneservice.services.accounts import AccountService, Pruned
     from phoneservice.services.audit import AuditService
-    from phoneservice.services.callbacks import CallbackService
+    from phoneservice.services.callbacks import CallbackService, PurgeReport
     from phoneservice.services.calllog import CallLog, QueueLogReader, Store
     from phoneservice.services.calls import CallService
+    from phoneservice.services.identity import IdentityService
     from phoneservice.services.ingest import Recordings
     from phoneservice.services.monitoring import MonitoringService, PbxStateService
     from phoneservice.services.override_cache import OverrideCache
@@ -251,7 +252,8 @@ class Services:
         from phoneservice.services.accounts import AccountService
 
         return self._once(
-            "accounts", lambda: AccountService(self.sessions, self.clock, self.hasher)
+            "accounts",
+            lambda: AccountService(self.sessions, self.clock, self.hasher, registry=self.holder),
         )
 
     @property
@@ -260,6 +262,13 @@ class Services:
         from phoneservice.services.tokens import TokenService
 
         return self._once("tokens", lambda: TokenService(self.sessions, self.clock))
+
+    @property
+    def identity(self) -> IdentityService:
+        """Accounts of the people the identity provider signs in."""
+        from phoneservice.services.identity import IdentityService
+
+        return self._once("identity", lambda: IdentityService(self.sessions, self.clock))
 
     @property
     def audit(self) -> AuditService:
@@ -290,9 +299,11 @@ class Services:
     @property
     def reports(self) -> ReportService:
         """The figures of SPEC §7 over the registry in use now."""
+        from phoneservice.services.report_cache import ReportCache
         from phoneservice.services.reports import ReportService
 
-        return ReportService(self.sessions, self.registry, self.clock)
+        cache = self._once("report_cache", ReportCache)
+        return ReportService(self.sessions, self.registry, self.clock, cache=cache)
 
     def monitoring(self, cache_seconds: float | None = None) -> MonitoringService:
         """The reader of counts and AMI state (``/readyz``, ``/metrics``), made once."""
@@ -336,6 +347,17 @@ class Services:
         from phoneservice.services.ingest import Recordings
 
         return Recordings(is_recording, message_batches)
+
+    def purge(self, now: datetime | None = None) -> tuple[PurgeReport, Pruned]:
+        """The retention purge (nightly in the worker, and ``purge``): numbers past
+        ``retention_days``, then login attempts and audit entries past their own retention."""
+        at = now or self.clock()
+        report = self.callbacks.purge(at)
+        days = self.settings
+        pruned = self.accounts.prune(
+            at, attempt_days=days.login_attempt_days, audit_days=days.audit_days
+        )
+        return report, pruned
 
     def close(self) -> None:
         """Give the engine's connections back (tests, the end of ``run``)."""

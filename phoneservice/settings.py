@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from phoneservice.domain.accounts import ROLES
 
 if TYPE_CHECKING:
     from phoneservice.pbx.connection import AmiTarget
@@ -19,6 +23,30 @@ DATABASE_FILE = "phoneservice.sqlite3"  # the embedded database in the instance 
 
 class SettingsError(ValueError):
     """A setting is missing or invalid; the message names the variable."""
+
+
+@dataclass(frozen=True, slots=True)
+class RoleGrant:
+    """What one identity-provider group gives: a role, and for agents their units."""
+
+    role: str
+    units: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class OidcSettings:
+    """Sign-in through the municipality's identity provider (docs/security.md)."""
+
+    issuer: str
+    client_id: str
+    client_secret: str = field(repr=False)
+    role_map: Mapping[str, RoleGrant] = field(default_factory=dict)  # group -> grant
+    groups_claim: str = "groups"
+
+    @property
+    def discovery_url(self) -> str:
+        """Where the provider describes itself (OpenID Connect Discovery)."""
+        return f"{self.issuer.rstrip('/')}/.well-known/openid-configuration"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +63,11 @@ class Settings:
     secret_key: str | None = field(default=None, repr=False)
     cookie_secure: bool | None = None  # None: secure, except for run/demo on loopback
     proxies: int = 0  # reverse proxies in front whose X-Forwarded-For/-Proto are trusted
+    session_hours: int = 10  # a session ends this long after sign-in, whatever happens
+    session_idle_minutes: int = 60  # ... or this long after the person last did something
+    login_attempt_days: int = 30  # login attempts are deleted after this many days
+    audit_days: int = 730  # audit entries are deleted after this many days
+    oidc: OidcSettings | None = None  # sign-in through the identity provider, if set
     # Parsed from ami_url and ami_secret (again after dataclasses.replace).
     ami_targets: tuple[AmiTarget, ...] = field(default=(), init=False, repr=False, compare=False)
 
@@ -62,6 +95,11 @@ class Settings:
             secret_key=env.get("PHONESERVICE_SECRET_KEY") or None,
             cookie_secure=_flag(env, "PHONESERVICE_COOKIE_SECURE"),
             proxies=_count(env, "PHONESERVICE_PROXIES"),
+            session_hours=_number(env, "PHONESERVICE_SESSION_HOURS", 10, 1, 24),
+            session_idle_minutes=_number(env, "PHONESERVICE_SESSION_IDLE_MINUTES", 60, 5, 1440),
+            login_attempt_days=_number(env, "PHONESERVICE_LOGIN_ATTEMPT_DAYS", 30, 1, 3650),
+            audit_days=_number(env, "PHONESERVICE_AUDIT_DAYS", 730, 30, 3650),
+            oidc=_oidc(env),
         )
 
     def require_secret_key(self) -> str:
@@ -145,6 +183,16 @@ def _count(env: Mapping[str, str], name: str) -> int:
     return int(value)
 
 
+def _number(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    """A whole number from ``low`` to ``high``; ``default`` when it is not set."""
+    value = env.get(name, "").strip()
+    if not value:
+        return default
+    if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
+        raise SettingsError(f"{name}={value!r}: use a whole number from {low} to {high}")
+    return int(value)
+
+
 def _flag(env: Mapping[str, str], name: str) -> bool | None:
     """A yes/no setting; None when it is not set."""
     value = env.get(name, "").strip().lower()
@@ -169,3 +217,84 @@ def _secret(env: Mapping[str, str]) -> str | None:
         return Path(path).read_text(encoding="utf-8").strip()
     except OSError as exc:
         raise SettingsError(f"PHONESERVICE_AMI_SECRET_FILE: cannot read {path}: {exc}") from exc
+
+
+OIDC_ISSUER = "PHONESERVICE_OIDC_ISSUER"
+OIDC_CLIENT_ID = "PHONESERVICE_OIDC_CLIENT_ID"
+OIDC_SECRET_FILE = "PHONESERVICE_OIDC_CLIENT_SECRET_FILE"  # noqa: S105 (a name)
+OIDC_ROLE_MAP = "PHONESERVICE_OIDC_ROLE_MAP"
+OIDC_GROUPS_CLAIM = "PHONESERVICE_OIDC_GROUPS_CLAIM"
+_OIDC_REQUIRED = (OIDC_ISSUER, OIDC_CLIENT_ID, OIDC_SECRET_FILE, OIDC_ROLE_MAP)
+_LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def _oidc(env: Mapping[str, str]) -> OidcSettings | None:
+    """Sign-in through the identity provider: all four settings, or none of them."""
+    given = {name: env.get(name, "").strip() for name in _OIDC_REQUIRED}
+    if not any(given.values()):
+        return None
+    for name, value in given.items():
+        if not value:
+            raise SettingsError(
+                f"{name} is not set: the identity provider needs all of {', '.join(_OIDC_REQUIRED)}"
+            )
+    return OidcSettings(
+        issuer=_issuer(given[OIDC_ISSUER]),
+        client_id=given[OIDC_CLIENT_ID],
+        client_secret=_secret_file(OIDC_SECRET_FILE, given[OIDC_SECRET_FILE]),
+        role_map=parse_role_map(given[OIDC_ROLE_MAP]),
+        groups_claim=env.get(OIDC_GROUPS_CLAIM, "").strip() or "groups",
+    )
+
+
+def _issuer(url: str) -> str:
+    """The issuer URL: https (plain http only on loopback, for tests), no query or fragment."""
+    parts = urlsplit(url)
+    loopback = parts.scheme == "http" and parts.hostname in _LOOPBACK
+    if not (parts.scheme == "https" or loopback) or not parts.hostname:
+        raise SettingsError(f"{OIDC_ISSUER}={url!r}: use the provider's https:// issuer URL")
+    if parts.query or parts.fragment:
+        raise SettingsError(f"{OIDC_ISSUER}={url!r}: an issuer has no query or fragment")
+    return url
+
+
+def _secret_file(name: str, path: str) -> str:
+    """A secret read from the file ``path`` (never logged); an empty file is refused."""
+    try:
+        secret = Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise SettingsError(f"{name}: cannot read {path}: {exc.strerror}") from exc
+    if not secret:
+        raise SettingsError(f"{name}: {path} is empty")
+    return secret
+
+
+def parse_role_map(text: str) -> dict[str, RoleGrant]:
+    """``{"group": {"role": "agent", "units": ["unit", ...]}, ...}`` as grants by group."""
+    try:
+        found = json.loads(text)
+    except ValueError as exc:
+        raise SettingsError(f"{OIDC_ROLE_MAP}: not JSON: {exc}") from exc
+    if not isinstance(found, dict) or not found:
+        raise SettingsError(f"{OIDC_ROLE_MAP}: use a JSON object of group to role")
+    return {str(group): _grant(str(group), entry) for group, entry in found.items()}
+
+
+def _grant(group: str, entry: object) -> RoleGrant:
+    """One group's grant; units belong to agents only."""
+    where = f"{OIDC_ROLE_MAP}: group {group!r}"
+    if not group.strip() or not isinstance(entry, dict):
+        raise SettingsError(f'{where}: use {{"role": "...", "units": [...]}}')
+    if set(entry) - {"role", "units"}:
+        raise SettingsError(f"{where}: unknown keys {sorted(set(entry) - {'role', 'units'})}")
+    role, units = entry.get("role"), entry.get("units", [])
+    if role not in ROLES:
+        raise SettingsError(f"{where}: role {role!r}: use one of {', '.join(ROLES)}")
+    if not isinstance(units, list) or not all(isinstance(u, str) and u for u in units):
+        raise SettingsError(f"{where}: units must be a list of unit ids")
+    if units and role != "agent":
+        raise SettingsError(f"{where}: only agents have units ({role} sees {_SEES[role]})")
+    return RoleGrant(str(role), frozenset(units))
+
+
+_SEES = {"viewer": "no numbers", "admin": "every unit"}

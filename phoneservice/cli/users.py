@@ -1,4 +1,4 @@
-"""``user add|passwd|list``: local accounts (SPEC §8, §11).
+"""``user add|passwd|device|list``: local accounts (SPEC §8, §11).
 
 A password is read from the terminal without echo, or from stdin with ``--password-stdin``
 (for provisioning scripts); it is never an argument, where ``ps`` and shell history see it.
@@ -34,6 +34,15 @@ def register(commands: Any) -> None:
     passwd.add_argument("username")
     passwd.add_argument("--password-stdin", action="store_true")
     passwd.set_defaults(run=cmd_passwd)
+    device = actions.add_parser(
+        "device", parents=[common_options()], help="set the agent's own phone for placed calls"
+    )
+    device.add_argument("username")
+    device.add_argument(
+        "device", nargs="?", help="e.g. PJSIP/anne: must match [pbx] agent_device_pattern"
+    )
+    device.add_argument("--clear", action="store_true", help="remove the account's phone")
+    device.set_defaults(run=cmd_device)
     listing = actions.add_parser("list", parents=[common_options()], help="list accounts")
     listing.set_defaults(run=cmd_list)
 
@@ -66,6 +75,19 @@ def cmd_passwd(args: argparse.Namespace, settings: Settings, clock: Clock) -> in
     return emit(args, {"username": args.username.lower()}, [f"password set for {args.username}"])
 
 
+def cmd_device(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    """Set or clear the phone a placed call rings first; checked against the registry."""
+    if (args.device is None) == (not args.clear):
+        raise UsageError("give a DEVICE (e.g. PJSIP/anne) or --clear, not both")
+    user = accounts(args, settings, clock).set_device(args.username, args.device)
+    line = (
+        f"{user.username}: phone {user.agent_device}"
+        if user.agent_device
+        else f"{user.username}: no phone"
+    )
+    return emit(args, user_shape(user), [line])
+
+
 def cmd_list(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Every account with its role and units."""
     shapes = [user_shape(u) for u in accounts(args, settings, clock).users()]
@@ -90,6 +112,7 @@ def user_shape(user: User) -> dict[str, Any]:
         "role": user.role,
         "units": sorted(user.units),
         "active": user.active,
+        "device": user.agent_device,
     }
 
 
@@ -97,4 +120,5 @@ def user_line(shape: dict[str, Any]) -> str:
     """One account as a line of text."""
     units = ",".join(shape["units"]) or "-"
     state = "" if shape["active"] else " (disabled)"
-    return f"{shape['username']:<20} {shape['role']:<7} {units}{state}"
+    device = f" phone={shape['device']}" if shape.get("device") else ""
+    return f"{shape['username']:<20} {shape['role']:<7} {units}{device}{state}"

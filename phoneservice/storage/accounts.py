@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func
+from sqlalchemy import delete, func, update
 from sqlmodel import Session, col, select
 
 from phoneservice.storage.models import (
@@ -24,8 +24,13 @@ class AccountRepository:
         self.session = session
 
     def user_by_name(self, username: str) -> UserRow | None:
-        """The user with this username (exact, case-folded by the service)."""
-        return self.session.exec(select(UserRow).where(UserRow.username == username)).first()
+        """The user with this username, in any case ("Anne" is "anne")."""
+        query = select(UserRow).where(func.lower(UserRow.username) == username.lower())
+        return self.session.exec(query).first()
+
+    def user_by_oidc_subject(self, subject: str) -> UserRow | None:
+        """The user the identity provider knows as ``subject`` ("issuer|sub")."""
+        return self.session.exec(select(UserRow).where(UserRow.oidc_subject == subject)).first()
 
     def user_by_id(self, user_id: int) -> UserRow | None:
         """The user with this id."""
@@ -72,9 +77,29 @@ class AccountRepository:
         """Every token, newest first."""
         return self.session.exec(select(ApiTokenRow).order_by(col(ApiTokenRow.id).desc())).all()
 
-    def add_attempt(self, row: LoginAttemptRow) -> None:
-        """Record one login attempt."""
+    def add_attempt(self, row: LoginAttemptRow) -> LoginAttemptRow:
+        """Record one login attempt; its id is set on return."""
         self.session.add(row)
+        self.session.flush()
+        return row
+
+    def forget_attempt(self, attempt_id: int) -> None:
+        """Delete one login attempt."""
+        self.session.exec(delete(LoginAttemptRow).where(col(LoginAttemptRow.id) == attempt_id))
+
+    def attempt_succeeded(self, attempt_id: int) -> None:
+        """Mark a stored attempt (stored as a failure) a success."""
+        query = update(LoginAttemptRow).where(col(LoginAttemptRow.id) == attempt_id)
+        self.session.exec(query.values(ok=True))
+
+    def forget_failures(self, since: datetime, username: str) -> int:
+        """Delete the failed logins of ``username`` since ``since``; how many went."""
+        query = delete(LoginAttemptRow).where(
+            col(LoginAttemptRow.username) == username,
+            col(LoginAttemptRow.at) >= since,
+            col(LoginAttemptRow.ok) == False,  # noqa: E712
+        )
+        return int(self.session.exec(query).rowcount or 0)
 
     def failures_since(
         self, since: datetime, *, username: str | None, remote_addr: str | None
@@ -91,6 +116,11 @@ class AccountRepository:
     def forget_attempts(self, before: datetime) -> int:
         """Delete login attempts older than ``before``; how many went."""
         result = self.session.exec(delete(LoginAttemptRow).where(col(LoginAttemptRow.at) < before))
+        return int(result.rowcount or 0)
+
+    def forget_audit(self, before: datetime) -> int:
+        """Delete audit entries older than ``before``; how many went."""
+        result = self.session.exec(delete(AuditRow).where(col(AuditRow.at) < before))
         return int(result.rowcount or 0)
 
     def audit(self, row: AuditRow) -> None:

@@ -16,7 +16,6 @@ from phoneservice.services.clock import Clock, system_clock
 from phoneservice.settings import Settings, checked_secret_key
 
 EXTENSION = "phoneservice"  # the hours service
-SESSION_LIFETIME = timedelta(hours=10)  # a working day; then sign in again
 SETTINGS = "phoneservice.settings"
 SERVICES = "phoneservice.services"
 # Machine-read paths get the strictest policy: they never load scripts, styles or frames.
@@ -47,6 +46,10 @@ def create_app(
         clock = clock or system_clock
         services = bootstrap.build(settings, clock, registry=registry, check_schema=False)
     settings = services.settings
+    if settings.oidc is not None:  # the role map's units must be the registry's
+        from phoneservice.services.identity import check_role_map
+
+        check_role_map(settings.oidc.role_map, services.registry.units)
     app = Flask(__name__)
     app.json.ensure_ascii = False  # type: ignore[attr-defined]  # Danish names stay readable
     app.json.sort_keys = False  # type: ignore[attr-defined]  # fields in the SPEC's order
@@ -70,14 +73,15 @@ def _configure_sessions(app: Flask, settings: Settings) -> None:
     app.config["SESSION_COOKIE_SECURE"] = settings.cookie_secure is not False
     app.config["SESSION_COOKIE_HTTPONLY"] = True
     app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    app.config["PERMANENT_SESSION_LIFETIME"] = SESSION_LIFETIME
+    # The cookie's own expiry; auth.session_holds enforces the limits (a poll re-issues it).
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=settings.session_hours)
     app.config["WTF_CSRF_TIME_LIMIT"] = None  # the token lives as long as the session
     app.config["WTF_CSRF_SSL_STRICT"] = settings.cookie_secure is not False
 
 
 def _register(app: Flask) -> None:
     """Blueprints, the error mapping and the security headers."""
-    from phoneservice.web import auth, errors, i18n, inputs
+    from phoneservice.web import auth, errors, i18n, inputs, oidc, profile
     from phoneservice.web.board import api
     from phoneservice.web.board import pages as board
     from phoneservice.web.ops import health, metrics
@@ -87,6 +91,8 @@ def _register(app: Flask) -> None:
     app.before_request(inputs.check_request)  # before login and CSRF read anything
     i18n.init(app)
     auth.init(app)
+    app.register_blueprint(profile.blueprint)
+    oidc.init(app)
     register_staff_pages(app)
     register_admin(app)
     app.register_blueprint(api.blueprint)

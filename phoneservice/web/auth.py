@@ -3,6 +3,12 @@
 One :class:`Principal` stands for whoever asks (a person or a token), so every view asks
 the same questions: may they use this scope, which units' numbers may they see, and
 what name goes into the audit log.
+
+A session (a signed cookie) holds the user's session epoch, when they signed in and when
+they last did something. It ends when the epoch is raised (log out everywhere, a new
+password, a change of rights), ``PHONESERVICE_SESSION_HOURS`` after sign-in, or
+``PHONESERVICE_SESSION_IDLE_MINUTES`` after the last request that was not a background
+poll (one sent with :data:`POLL_HEADER`). docs/security.md, "Sessions".
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from flask import (
     Flask,
     Response,
     abort,
+    current_app,
     g,
     redirect,
     render_template,
@@ -32,7 +39,8 @@ from werkzeug.exceptions import HTTPException
 
 from phoneservice.services.accounts import LoginThrottled, User
 from phoneservice.services.tokens import Token
-from phoneservice.web import store
+from phoneservice.settings import Settings
+from phoneservice.web import SETTINGS, store
 from phoneservice.web.errors import problem
 
 blueprint = Blueprint("auth", __name__)
@@ -42,8 +50,13 @@ View = TypeVar("View", bound=Callable[..., Any])
 ROLE_SCOPES = {
     "viewer": frozenset({"read-status"}),
     "agent": frozenset({"read-status", "callbacks"}),
-    "admin": frozenset({"read-status", "callbacks", "overrides"}),
+    "admin": frozenset({"read-status", "callbacks", "overrides", "monitoring"}),
 }
+# What a session holds besides Flask-Login's user id: the epoch it began in, and when
+# (UNIX seconds, by the services' clock) it began and last saw its person act.
+EPOCH, SIGNED_IN_AT, SEEN_AT = "epoch", "signed_in_at", "seen_at"
+# Sent by the pages' own refreshes (board.js, the callback queue): a poll is no activity.
+POLL_HEADER = "X-Phoneservice-Poll"
 
 
 class SignedIn(UserMixin):  # type: ignore[misc]
@@ -106,11 +119,32 @@ def init(app: Flask) -> None:
 
 
 def _load_user(user_id: str) -> SignedIn | None:
-    """The signed-in user of a session, unless removed or disabled since."""
-    if not user_id.isdigit():
+    """The signed-in user of a session that still holds; a session that does not is emptied."""
+    user = store.accounts().user(int(user_id)) if user_id.isdigit() else None
+    now = _now()
+    if user is None or not session_holds(user, now):
+        session.clear()  # removed, disabled, signed out everywhere, too old or idle
         return None
-    user = store.accounts().user(int(user_id))
-    return SignedIn(user) if user is not None else None
+    if request.headers.get(POLL_HEADER) != "1":
+        session[SEEN_AT] = now
+    return SignedIn(user)
+
+
+def session_holds(user: User, now: int) -> bool:
+    """Whether this request's session still holds for ``user`` at ``now``."""
+    settings: Settings = current_app.extensions[SETTINGS]
+    began, seen = session.get(SIGNED_IN_AT), session.get(SEEN_AT)
+    if session.get(EPOCH) != user.session_epoch:
+        return False
+    if not isinstance(began, int) or not isinstance(seen, int):
+        return False  # a session from before these limits: sign in again
+    young = now - began < settings.session_hours * 3600
+    return young and now - seen < settings.session_idle_minutes * 60
+
+
+def _now() -> int:
+    """The services' clock, in whole UNIX seconds (what a session keeps)."""
+    return int(store.services().clock().timestamp())
 
 
 def staff() -> User | None:
@@ -134,11 +168,20 @@ def login_required(view: View) -> View:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         user = staff()
         if user is None:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            return _to_login()
         g.principal = person(user)
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
+
+
+def _to_login() -> Any:
+    """To the sign-in form; from an htmx request, the whole page goes there (HX-Redirect)."""
+    if request.headers.get("HX-Request") != "true":
+        return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    page = urlsplit(request.headers.get("HX-Current-URL", ""))
+    target = _safe_next(page.path + (f"?{page.query}" if page.query else ""))
+    return "", 401, {"HX-Redirect": url_for("auth.login", next=target)}
 
 
 def role_required(*roles: str) -> Callable[[View], View]:
@@ -193,6 +236,19 @@ def _api_principal() -> Principal | None:
     return person(user)
 
 
+def request_allows(scope: str) -> bool:
+    """Whether this request's token or signed-in person has ``scope``; False, never an error.
+
+    For reads that show more to some callers (``/readyz``): no database, an unmigrated one
+    or an unknown token all mean "anonymous".
+    """
+    try:
+        found = _api_principal()
+    except Exception:  # the token table cannot be read: nobody is known
+        return False
+    return found is not None and found.allows(scope)
+
+
 def _unauthorized() -> tuple[Response, int, dict[str, str]]:
     """401 with the scheme to use."""
     body, status = problem(401, "unauthorized", "sign in or send 'Authorization: Bearer <token>'")
@@ -214,19 +270,32 @@ def login() -> Any:
         return _login_page(target, error="throttled", username=username, status=429)
     if user is None:
         return _login_page(target, error="wrong", username=username, status=401)
-    session.clear()  # nothing from before the sign-in survives it
-    login_user(SignedIn(user))
-    session.permanent = True
+    start_session(user)
     store.audit().audit(user.username, "login", user.username, remote_addr=request.remote_addr)
     return redirect(target or url_for("board.board_page"))
 
 
+def start_session(user: User) -> None:
+    """Sign ``user`` in on a fresh session (every way of signing in ends here)."""
+    session.clear()  # nothing from before the sign-in survives it
+    login_user(SignedIn(user))
+    session.permanent = True
+    session[EPOCH] = user.session_epoch
+    session[SIGNED_IN_AT] = session[SEEN_AT] = _now()
+
+
 @blueprint.post("/logout")
 def logout() -> Any:
-    """Sign out (a POST with the CSRF token: a link cannot sign anyone out)."""
+    """Sign out (a POST with the CSRF token: a link cannot sign anyone out).
+
+    Signing out ends every session of the account: a copy of the cookie taken before
+    (a shared PC, a saved browser profile) must not keep reading citizens' numbers.
+    """
     user = staff()
     if user is not None:
-        store.audit().audit(user.username, "logout", user.username, remote_addr=request.remote_addr)
+        store.accounts().end_sessions(
+            user.username, actor=user.username, remote_addr=request.remote_addr, action="logout"
+        )
     logout_user()
     session.clear()
     return redirect(url_for("board.board_page"))

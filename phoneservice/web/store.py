@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from phoneservice.services.audit import AuditService
     from phoneservice.services.callbacks import CallbackService
     from phoneservice.services.calls import CallService
+    from phoneservice.services.identity import IdentityService
     from phoneservice.services.overrides import OverrideService
     from phoneservice.services.reports import ReportService
     from phoneservice.services.tokens import TokenService
@@ -45,6 +46,11 @@ def accounts() -> AccountService:
 def tokens() -> TokenService:
     """API tokens."""
     return services().tokens
+
+
+def identity() -> IdentityService:
+    """Accounts of the people the identity provider signs in."""
+    return services().identity
 
 
 def audit() -> AuditService:

@@ -31,7 +31,7 @@ from phoneservice.worker.follower import (
     watch_overrides,
 )
 from phoneservice.worker.jobs.scheduler import JobScheduler, build_scheduler
-from phoneservice.worker.jobs.tasks import RECONCILE, UNIT_STATE, Action, Tasks
+from phoneservice.worker.jobs.tasks import PURGE, RECONCILE, UNIT_STATE, Action, Tasks
 
 _log = logging.getLogger("phoneservice.worker.follower")
 _run_log = logging.getLogger("phoneservice.run")  # what ``run`` says about its worker thread
@@ -112,12 +112,20 @@ async def _active(services: Services, lock: LeaderLock, stop: asyncio.Event) -> 
 
 def _scheduler(services: Services) -> JobScheduler:
     """The scheduler on the worker's database: overdue marking, purge, unit state."""
-    tasks = Tasks(services.clock)
-    tasks.register_callbacks(services.callbacks)
-    tasks.register(UNIT_STATE, _unit_state_logger(services))
+    tasks = worker_tasks(services)
     return build_scheduler(
         services.engine, services.registry, tasks, services.clock, services.live_hours
     )
+
+
+def worker_tasks(services: Services) -> Tasks:
+    """The scheduler's actions: overdue marking, the purge (numbers, then login attempts and
+    audit entries past their retention) and the unit-state log."""
+    tasks = Tasks(services.clock)
+    tasks.register_callbacks(services.callbacks)
+    tasks.register(PURGE, services.purge)
+    tasks.register(UNIT_STATE, _unit_state_logger(services))
+    return tasks
 
 
 def _follow_reloads(services: Services, scheduler: JobScheduler) -> Callable[[], None]:

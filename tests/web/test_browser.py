@@ -7,41 +7,26 @@ download); skipped with the reason when either is missing. Screenshots go to
 
 from __future__ import annotations
 
-import contextlib
 import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
 from phoneservice.registry import Registry
 from phoneservice.settings import Settings
 from phoneservice.web import create_app
 from tests.conftest import ROOT, SHIPPED_CONFIG
+from tests.web.browsing import BROWSER_MARKS, served
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = ROOT / "test-artifacts"
 VIEWPORT = {"width": 1366, "height": 768}
 MONDAY_1359 = datetime(2026, 11, 23, 12, 59, 50, tzinfo=UTC)  # Copenhagen 13:59:50
 BORGERSERVICE = "#unit-borgerservice"
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} missing: apt install chromium"),
-]
+pytestmark = BROWSER_MARKS
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright missing: pip install -e '.[dev]'"
 )
@@ -79,27 +64,6 @@ def server(shipped: Registry, clock: TestClock) -> Iterator[tuple[str, Any]]:
     app = create_app(Settings(config=SHIPPED_CONFIG), registry=shipped, clock=clock)
     with served(app) as base:
         yield base, app
-
-
-@contextlib.contextmanager
-def served(app: Any) -> Iterator[str]:
-    """``app`` on a free loopback port in a thread, for as long as the block runs."""
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_port}"
-    finally:
-        httpd.shutdown()
-        thread.join(5)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as playwright:
-        found = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield found
-        found.close()
 
 
 @pytest.fixture

@@ -18,15 +18,12 @@ import pytest
 from phoneservice.registry import Registry
 from phoneservice.storage.migrate import upgrade
 from tests.staff import PASSWORD, add_user, staff_app
-from tests.web.test_browser import ARGS, ARTIFACTS, CHROMIUM, VIEWPORT, screenshot, served
+from tests.web.browsing import ARGS, BROWSER_MARKS, CHROMIUM
+from tests.web.test_browser import ARTIFACTS, VIEWPORT, screenshot, served
 
 MONDAY_1100 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # Copenhagen 11:00
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} missing: apt install chromium"),
-]
+pytestmark = BROWSER_MARKS
 sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright missing: pip install -e '.[dev]'"
 )

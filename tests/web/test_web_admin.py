@@ -133,6 +133,7 @@ def test_the_three_ends_of_the_form(admin, form, until):
 
 def test_opening_outside_hours_through_the_form(admin, app, clock):
     clock.now = at("2026-11-23T18:00")
+    assert login(admin, "ida") == 302  # seven idle hours ended the morning's session
     public = app.test_client()
     assert public.get(BS_OPEN).get_data(as_text=True) == "closed"
     close_borgerservice(admin, action="open", reason="Stormberedskab", minutes="60")
@@ -251,6 +252,48 @@ def test_an_unknown_user_page_is_a_notice(admin):
     assert "Brugeren findes ikke." in page(admin)
     post(admin, "/admin/users/nobody/password", password=PASSWORD)
     assert "Brugeren findes ikke." in page(admin)
+
+
+# --- an agent's own phone -----------------------------------------------------------------
+
+
+def _device_of(database_url: str, clock: Clock, username: str) -> str | None:
+    (user,) = [u for u in accounts(database_url, clock).users() if u.username == username]
+    return user.agent_device
+
+
+def test_an_admin_sets_and_clears_an_agents_phone(admin, database_url, clock):
+    add_user(database_url, clock, "bo", "agent", "jobcenter")
+    user_page = page(admin, "/admin/users/bo")
+    assert 'name="device"' in user_page and "(PJSIP|SIP)/[A-Za-z0-9_.-]{1,40}" in user_page
+    post(admin, "/admin/users/bo/device", device=" PJSIP/bo ")
+    assert "Brugeren bo har fået telefonen PJSIP/bo." in page(admin)
+    assert 'value="PJSIP/bo"' in page(admin, "/admin/users/bo")
+    assert _device_of(database_url, clock, "bo") == "PJSIP/bo"
+    post(admin, "/admin/users/bo/device", device="")
+    assert "Brugeren bo har ingen telefon nu." in page(admin)
+    assert _device_of(database_url, clock, "bo") is None
+    entries = [(e.action, e.subject, e.detail) for e in audit(database_url, clock).audit_log()]
+    assert ("user.device", "bo", "device=PJSIP/bo") in entries
+    assert ("user.device", "bo", "device=-") in entries
+
+
+REFUSED_PHONES = [
+    "Local/004790000000@outbound-trunk",  # the finding: a trunk, with the citizen as caller
+    "PJSIP/bo\r\nAction: Originate",
+    "DAHDI/g0/004790000000",
+    "PJSIP/" + "x" * 41,
+    "pjsip/bo",
+]
+
+
+@pytest.mark.parametrize("device", REFUSED_PHONES, ids=range(len(REFUSED_PHONES)))
+def test_an_admin_cannot_set_a_phone_the_pattern_refuses(admin, database_url, clock, device):
+    add_user(database_url, clock, "bo", "agent", "jobcenter")
+    post(admin, "/admin/users/bo/device", device=device)
+    assert "Telefonen passer ikke til registerets mønster for telefoner." in page(admin)
+    assert _device_of(database_url, clock, "bo") is None
+    assert "user.device" not in [e.action for e in audit(database_url, clock).audit_log()]
 
 
 # --- tokens -------------------------------------------------------------------------------

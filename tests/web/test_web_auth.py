@@ -252,6 +252,7 @@ def test_user_commands_add_list_and_change_a_password(tmp_path, monkeypatch, cap
             "role": "agent",
             "units": ["jobcenter"],
             "active": True,
+            "device": None,
         }
     ]
     url = f"sqlite:///{tmp_path / 'phoneservice.sqlite3'}"

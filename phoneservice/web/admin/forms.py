@@ -37,7 +37,13 @@ OVERRIDE_NOTICES = {
 # Words in an AccountError's message → what the page says (first match wins).
 ACCOUNT_NOTICES = (
     ("exists already", _l("Brugernavnet findes allerede.")),
+    ("device refused", _l("Telefonen passer ikke til registerets mønster for telefoner.")),
     ("password needs", _l("Adgangskoden skal have mindst 12 tegn.")),
+    ("contains the username", _l("Adgangskoden må ikke indeholde brugernavnet.")),
+    (
+        "too common",
+        _l("Adgangskoden er for almindelig. Vælg en længere og mindre forudsigelig."),
+    ),
     ("username", _l("Brugernavnet skal have 2-64 tegn: a-z, 0-9, punktum, bindestreg, _.")),
     ("role", _l("Vælg en rolle: viewer, agent eller admin.")),
     ("token needs a name", _l("Giv nøglen et navn.")),

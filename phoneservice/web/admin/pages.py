@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -19,14 +18,14 @@ from werkzeug.wrappers import Response
 
 from phoneservice.domain.accounts import ROLES
 from phoneservice.registry import UnknownUnitError
-from phoneservice.services.accounts import AccountError, User
+from phoneservice.services.accounts import MAX_FAILURES_PER_USER, AccountError, User
 from phoneservice.services.overrides import MAX_ID, OverrideError
 from phoneservice.services.tokens import SCOPES
 from phoneservice.web import store
 from phoneservice.web.admin import forms
 from phoneservice.web.admin.forms import FormError
 from phoneservice.web.auth import principal, role_required
-from phoneservice.web.board.api import service
+from phoneservice.web.board.api import local_time, service
 from phoneservice.web.i18n import words
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
@@ -89,13 +88,6 @@ def admin_page() -> Page:
     return page, 200, NO_STORE
 
 
-def local_time(moment: datetime | None) -> str:
-    """``23.11.2026 14:30`` in the registry's zone ("–" for none)."""
-    if moment is None:
-        return "–"
-    return f"{moment.astimezone(service().registry.timezone):%d.%m.%Y %H:%M}"
-
-
 @blueprint.post("/overrides")
 @role_required("admin")
 @form_action("overrides")
@@ -151,13 +143,22 @@ def user_page(username: str) -> Page | Response:
     if user is None:
         flash(_("Brugeren findes ikke."), "alert:users")
         return redirect(url_for("admin.admin_page", _anchor="users"))
-    units = service().units()
-    return render_template("admin_user.html", user=user, roles=ROLES, units=units), 200, NO_STORE
+    page = render_template(
+        "admin_user.html",
+        user=user,
+        roles=ROLES,
+        units=service().units(),
+        device_pattern=store.accounts().device_pattern().pattern,
+        failures=store.accounts().failed_logins(user.username),
+        locked_at=MAX_FAILURES_PER_USER,
+    )
+    return page, 200, NO_STORE
 
 
 def find_user(username: str) -> User | None:
-    """The account named ``username``, active or not."""
-    return next((u for u in store.accounts().users() if u.username == username), None)
+    """The account named ``username`` in any case, active or not."""
+    folded = username.strip().lower()
+    return next((u for u in store.accounts().users() if u.username == folded), None)
 
 
 @blueprint.post("/users/<username>")
@@ -175,6 +176,26 @@ def update_user(username: str) -> str:
     return str(_("Brugeren %(name)s er ændret.", name=username))
 
 
+@blueprint.post("/users/<username>/device")
+@role_required("admin")
+@form_action("users")
+def set_device(username: str) -> str:
+    """Set the agent's own phone, the one »Ring op« rings first (empty: none)."""
+    device = request.form.get("device", "")
+    user = store.accounts().set_device(
+        username, device, actor=principal().actor, remote_addr=request.remote_addr
+    )
+    if user.agent_device is None:
+        return str(_("Brugeren %(name)s har ingen telefon nu.", name=user.username))
+    return str(
+        _(
+            "Brugeren %(name)s har fået telefonen %(device)s.",
+            name=user.username,
+            device=user.agent_device,
+        )
+    )
+
+
 @blueprint.post("/users/<username>/password")
 @role_required("admin")
 @form_action("users")
@@ -182,7 +203,21 @@ def set_password(username: str) -> str:
     """Give an account a new password."""
     password = request.form.get("password", "")
     store.accounts().set_password(username, password, actor=principal().actor)
-    return str(_("Brugeren %(name)s har fået en ny adgangskode.", name=username))
+    name = username.strip().lower()
+    return str(_("Brugeren %(name)s har fået en ny adgangskode.", name=name))
+
+
+@blueprint.post("/users/<username>/unlock")
+@role_required("admin")
+@form_action("users")
+def unlock_user(username: str) -> str:
+    """Forget the account's failed sign-ins of the last 15 minutes: its lock lifts."""
+    me = principal().actor
+    cleared = store.accounts().unlock(username, actor=me, remote_addr=request.remote_addr)
+    name = username.strip().lower()
+    return str(
+        _("Brugeren %(name)s er låst op (%(count)s forsøg glemt).", name=name, count=cleared)
+    )
 
 
 @blueprint.post("/tokens")

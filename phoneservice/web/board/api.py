@@ -37,6 +37,13 @@ def service() -> HoursService:
     return found
 
 
+def local_time(moment: datetime | None) -> str:
+    """``23.11.2026 14:30`` in the registry's zone ("–" for none)."""
+    if moment is None:
+        return "–"
+    return f"{moment.astimezone(service().registry.timezone):%d.%m.%Y %H:%M}"
+
+
 @blueprint.get("/openapi.json")
 def openapi_document() -> Response:
     """The OpenAPI 3.1 description of this API."""

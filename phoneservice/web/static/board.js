@@ -47,8 +47,10 @@
     return Date.parse(current.nextChange) - Date.parse(current.serverNow) + LATE_MS;
   }
 
+  // A refresh is no activity: it does not keep a signed-in session from timing out.
   function refresh() {
-    fetch(board.dataset.rowsUrl, { cache: "no-store", headers: { Accept: "text/html" } })
+    var headers = { Accept: "text/html", "X-Phoneservice-Poll": "1" };
+    fetch(board.dataset.rowsUrl, { cache: "no-store", headers: headers })
       .then(function (response) {
         if (!response.ok) {
           throw new Error("HTTP " + response.status);

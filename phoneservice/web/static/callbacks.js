@@ -27,6 +27,13 @@
     return Array.prototype.some.call(fields, changed);
   }
 
+  // The refresh is no activity: it does not keep the session from timing out when idle.
+  document.addEventListener("htmx:configRequest", function (event) {
+    if (event.detail.elt === document.getElementById("queue")) {
+      event.detail.headers["X-Phoneservice-Poll"] = "1";
+    }
+  });
+
   document.addEventListener("htmx:beforeRequest", function (event) {
     var queue = document.getElementById("queue");
     if (queue && event.detail.elt === queue && busy(queue)) {
