@@ -408,6 +408,7 @@ def build_tracker(
         inbound_contexts=frozenset(settings.pbx.inbound_contexts),
         hours_variable=settings.pbx.hours_variable,
         short_abandon_seconds=settings.callbacks.short_abandon_seconds,
+        caller_region=settings.country,
     )
 
 
@@ -426,6 +427,7 @@ def build_queue_log_calls(
         unit_for_queue=lambda queue: _unit_id(current(registry).unit_for_queue(queue)),
         is_open=is_open or is_open_function(registry, overrides),
         short_abandon_seconds=current(registry).callbacks.short_abandon_seconds,
+        caller_region=current(registry).country,
     )
 
 
@@ -469,4 +471,4 @@ def build_call_log(
 
 def restart_settings(registry: Registry) -> tuple[object, ...]:
     """What a running call log took from the registry when it was built (see ``Source``)."""
-    return (registry.pbx, registry.callbacks.short_abandon_seconds)
+    return (registry.pbx, registry.callbacks.short_abandon_seconds, registry.country)

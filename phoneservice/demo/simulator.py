@@ -79,6 +79,8 @@ class AmiSimulator:
         self.actions: list[tuple[int, Message]] = []
         """Every action received, with the number of its connection (0 first)."""
         self.connections = 0
+        self.accepted_at: list[float] = []
+        """The wall-clock time (``time.time()``) each connection was accepted, in order."""
         self._thread: threading.Thread | None = None
         self._stop: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -158,6 +160,7 @@ class AmiSimulator:
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         index, self.connections = self.connections, self.connections + 1
+        self.accepted_at.append(time.time())
         writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if index >= len(self.scripts):
             writer.close()

@@ -100,6 +100,7 @@ def call_shape(record: CallRecord, tz: ZoneInfo) -> dict[str, Any]:
         "queue": record.queue,
         "caller_number": record.caller_number,
         "caller_name": record.caller_name,
+        "caller_raw": record.caller_raw,
         "arrived_at": iso(record.arrived_at.astimezone(tz)),
         "during_hours": record.during_hours,
         "pbx_hours": record.pbx_hours,

@@ -11,9 +11,15 @@ import tomllib
 from datetime import date
 from pathlib import Path as FsPath
 
-from phoneservice.registry.calendars import read_calendars, read_callbacks, read_pbx, read_registry
+from phoneservice.registry.calendars import (
+    calendar_country,
+    read_calendars,
+    read_callbacks,
+    read_pbx,
+    read_registry,
+)
 from phoneservice.registry.checker import Checker
-from phoneservice.registry.holidays_source import holiday_source
+from phoneservice.registry.holidays_source import country_code, holiday_source
 from phoneservice.registry.lines import LineIndex, unclosed_line
 from phoneservice.registry.model import (
     CallbackSettings,
@@ -158,5 +164,6 @@ def _build(ck: Checker, data: dict[str, object], name: str) -> Registry:
         callbacks=read_callbacks(ck, data.get("callbacks")),
         pbx=read_pbx(ck, data.get("pbx")),
         verified=verified,
+        country=country_code(calendar_country(data.get("calendar"))),
         warnings=tuple(p for p in ck.sorted_problems() if p.severity == "warning"),
     )

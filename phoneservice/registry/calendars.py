@@ -70,6 +70,12 @@ def check_verified(ck: Checker, path: Path, verified: date | None) -> None:
         ck.warn(path, verified, "was verified more than a year ago: check the entry again")
 
 
+def calendar_country(raw: object) -> str:
+    """``[calendar] country`` as written, DK when absent; :func:`read_calendars` checks it."""
+    country = raw.get("country") if isinstance(raw, dict) else None
+    return country.strip() if isinstance(country, str) and country.strip() else "DK"
+
+
 def read_calendars(ck: Checker, raw: object, holidays: HolidaySource) -> dict[str, Calendar]:
     """The municipal calendar from ``[calendar]``, and the built-in national and none."""
     path: Path = ("calendar",)

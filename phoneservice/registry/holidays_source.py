@@ -28,6 +28,13 @@ def holiday_source(
     return _lookup(public), _month_day_namer(public, optional)
 
 
+def country_code(country: str) -> str:
+    """The two-letter ISO 3166 code of a country the package knows by any name (DNK: DK)."""
+    if country not in holidays.list_supported_countries(include_aliases=True):
+        return country
+    return str(getattr(holidays, country).country)
+
+
 def _country(country: str, categories: tuple[str, ...]) -> holidays.HolidayBase:
     """The holidays of a country in the given categories, Danish names where possible."""
     supported = holidays.list_supported_countries(include_aliases=True)

@@ -52,6 +52,9 @@ class Registry:
     callbacks: CallbackSettings = field(default_factory=CallbackSettings)
     pbx: PbxSettings = field(default_factory=PbxSettings)
     verified: date | None = None
+    # ``[calendar] country`` as an ISO 3166 code: its holidays, and the region national
+    # caller numbers are read in
+    country: str = "DK"
     warnings: tuple[Problem, ...] = ()
 
     def unit(self, unit_id: str) -> Unit:

@@ -12,8 +12,8 @@ from types import MappingProxyType
 
 PERSONAL_COLUMNS: Mapping[str, tuple[str, ...]] = MappingProxyType(
     {
-        # the caller's number, and the name the PBX showed with it
-        "calls": ("caller_number", "caller_name"),
+        # the caller's number, the name the PBX showed with it, and the number as received
+        "calls": ("caller_number", "caller_name", "caller_raw"),
         # the number to call back, and free text: staff write names and CPR numbers
         # into notes and reasons despite the UI
         "callbacks": ("caller_number", "note", "cancel_reason"),

@@ -29,7 +29,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from phoneservice.domain.calls.amifields import display_name, e164
+from phoneservice.domain.calls.amifields import display_name
 from phoneservice.domain.calls.records import OUTCOMES, CallRecord
 from phoneservice.domain.calls.tracker import HANDLERS, CallTracker
 from phoneservice.domain.errors import DomainError, NaiveDatetimeError
@@ -359,32 +359,6 @@ def only(records: list[CallRecord]) -> CallRecord:
     """The one record a stream produced."""
     assert len(records) == 1, records
     return records[0]
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("+4523119993", "+4523119993"),
-        ("004523119993", "+4523119993"),
-        ("23119993", "+4523119993"),
-        ("23 11 99 93", "+4523119993"),
-        ("4523119993", "+4523119993"),
-        ("+46 8-123 456 78", "+46812345678"),
-        ("0046812345678", "+46812345678"),
-        ("", None),
-        (None, None),
-        ("<unknown>", None),
-        ("anonymous", None),
-        ("Restricted", None),
-        ("1234", None),
-        ("+45abc", None),
-        ("+1234567890123456", None),
-    ],
-    ids=lambda value: repr(value),
-)
-def test_e164(raw: str | None, expected: str | None) -> None:
-    """Danish and international numbers become E.164; withheld or odd ones become null."""
-    assert e164(raw) == expected
 
 
 @pytest.mark.parametrize(

@@ -10,8 +10,8 @@ from phoneservice.domain.calls.queuelog import (
     QueueLogCalls,
     parse_line,
     parse_queue_log,
-    reconcile,
 )
+from phoneservice.domain.calls.reconcile import reconcile
 from tests.domain.test_call_tracker import (
     LAB_QUEUES,
     TRACES,

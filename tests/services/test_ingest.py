@@ -143,3 +143,72 @@ def test_unreadable_file_is_invalid_input(lab, capsys, tmp_path):
     code = main(["ingest", str(tmp_path / "missing.ami")])
     err = capsys.readouterr().err
     assert code == 2 and "missing.ami" in err and "Traceback" not in err
+
+
+# ------------------------------------------------- m-ami-stall: a 20 s silent stall
+
+STALL = truth("m-ami-stall")
+STALL_PARTS = [str(TRACES / "m-ami-stall.part1.ami"), str(TRACES / "m-ami-stall.part2.ami")]
+QUEUE_LOG_ONLY = ("m-008", "m-014")  # they lived wholly inside the gap
+
+
+def _seconds(text: str) -> float:
+    return datetime.fromisoformat(text).timestamp()
+
+
+def assert_stall_call(got: dict, call: dict, *, exact_end: bool = True) -> None:
+    """Outcome, unit, number, wait, talk and the PBX's own arrival and join times (±1 s)."""
+    ref, times = call["call_ref"], call["times"]
+    if exact_end:
+        assert (got["outcome"], got["wait_s"], got["talk_s"] or 0) == (
+            call["observed_outcome"],
+            call["wait_s"],
+            call["talk_s"],
+        ), ref
+    assert (got["unit"], got["caller_number"]) == (call["queue"], call["caller_number"]), ref
+    joined = _seconds(got["segments"][0]["joined_at"])
+    assert abs(joined - times["queue_join"]) <= 1, ref
+    # queue_log-only calls too: their uniqueid carries the channel's creation second
+    assert abs(_seconds(got["arrived_at"]) - times["channel_created"]) <= 1, ref
+    if got["outcome"] == "answered" and exact_end:
+        left = _seconds(got["segments"][-1]["left_at"])
+        assert abs(left - times["agent_connect"]) <= 1, ref
+
+
+def test_stall_with_queue_log_takes_every_call_over_with_the_pbx_clocks(lab, capsys):
+    run(capsys, "ingest", *STALL_PARTS, str(TRACES / "m-ami-stall.queue_log"))
+    logged = logged_calls(capsys)
+    assert len(logged) == len(STALL["calls"]) == 20
+    for call in STALL["calls"]:
+        assert_stall_call(logged[call["uniqueid"]], call)
+
+
+def test_stall_without_queue_log_takes_the_live_calls_over_with_the_pbx_clocks(lab, capsys):
+    run(capsys, "ingest", *STALL_PARTS)
+    logged = logged_calls(capsys)
+    for call in STALL["calls"]:
+        if call["call_ref"] in QUEUE_LOG_ONLY:
+            assert call["uniqueid"] not in logged
+            continue
+        ended_in_gap = call["at_resync"]["state"] == "gone"
+        got = logged[call["uniqueid"]]
+        assert_stall_call(got, call, exact_end=not ended_in_gap)
+        if ended_in_gap:
+            assert got["outcome"] in (call["observed_outcome"], "unknown"), call["call_ref"]
+
+
+def test_stall_answers_with_no_instant_before_them_take_the_next(lab, capsys, tmp_path):
+    """Without SuccessfulAuth (no ``security`` class) nothing in part2 is timed before the
+    answers: they are timed by the first instant after them (2.3 s later here), never by
+    the last event before the 20 s gap."""
+    part2 = (TRACES / "m-ami-stall.part2.ami").read_bytes()
+    start = part2.index(b"Event: SuccessfulAuth")
+    stripped = part2[:start] + part2[part2.index(b"\r\n\r\n", start) + 4 :]
+    assert b"SuccessfulAuth" not in stripped
+    (tmp_path / "part2.ami").write_bytes(stripped)
+    run(capsys, "ingest", STALL_PARTS[0], str(tmp_path / "part2.ami"))
+    logged = logged_calls(capsys)
+    for call in STALL["calls"]:
+        if call["seen_in"][0].endswith("part2.ami"):  # first seen in the resync's answers
+            arrived = _seconds(logged[call["uniqueid"]]["arrived_at"])
+            assert 0 <= arrived - call["times"]["channel_created"] <= 3.5, call["call_ref"]

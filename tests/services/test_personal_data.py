@@ -27,12 +27,24 @@ AHEAD = timedelta(days=400)  # far past the default 90-day retention
 CPR = "010180-1234"
 NUMBERS = ("+4511220001", "+4511220002", "+4511220003", "+4511220004", "+4511220005")
 NAMES = ("Karen Blixen", "Niels Bohr", "Tove Ditlevsen", "Piet Hein", "Inger Christensen")
+RAWS = tuple(f"00{number[1:]}" for number in NUMBERS)  # caller_raw: as the PBX sent them
 OPEN_NOTE = "Inger: ring ikke før 10"
 NOTE = "Karen vil ringes op efter kl. 12"
 ATTEMPT_NOTE = "optaget; prøv Karens mobil 29998877"
 REACHED_NOTE = "talt med Karen"
 REASON = f"borgeren er død, CPR {CPR}"
-SEEDED = (*NUMBERS, *NAMES, NOTE, ATTEMPT_NOTE, REACHED_NOTE, REASON, CPR, "29998877", OPEN_NOTE)
+SEEDED = (
+    *NUMBERS,
+    *NAMES,
+    *RAWS,
+    NOTE,
+    ATTEMPT_NOTE,
+    REACHED_NOTE,
+    REASON,
+    CPR,
+    "29998877",
+    OPEN_NOTE,
+)
 
 
 @pytest.fixture
@@ -44,8 +56,9 @@ def queue(database_url: str) -> Iterator[Queue]:
 def seed(queue: Queue) -> None:
     """Calls with names; a task reached after notes and attempts, a cancelled one, an open one."""
     outcomes = ("abandoned", "abandoned", "answered", "answered", "abandoned")
-    for number, name, outcome in zip(NUMBERS, NAMES, outcomes, strict=True):
-        queue.store(queue.call(START, outcome, caller_number=number, caller_name=name))
+    for number, name, raw, outcome in zip(NUMBERS, NAMES, RAWS, outcomes, strict=True):
+        call = queue.call(START, outcome, caller_number=number, caller_name=name, caller_raw=raw)
+        queue.store(call)
     tasks = {view.callback.caller_number: view.callback.id for view in queue.callbacks.list()}
     reached, cancelled = tasks[NUMBERS[0]], tasks[NUMBERS[1]]
     queue.clock.now = START + timedelta(hours=1)

@@ -66,6 +66,7 @@ def call(uniqueid: str = "1700000000.1", **changes: object) -> CallRecord:
         queue="borgerservice",
         caller_number="+4512345678",
         caller_name="Jens Hansen",
+        caller_raw="12345678",
         arrived_at=T0,
         during_hours=True,
         pbx_hours="open",

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -37,7 +38,8 @@ def run_worker(scripts, database_url, *, expected: int, queue_log=None, seed=0):
     """Serve ``scripts`` and follow them until ``expected`` calls are stored (or 30 s)."""
     registry = parse_registry(LAB_REGISTRY, "lab.toml", TODAY)
     sessions = session_factory(create_engine_for(database_url))
-    service = CallService(sessions, CallbackService(sessions, registry, lambda: datetime.now(UTC)))
+    callbacks = CallbackService(sessions, registry, lambda: datetime.now(UTC))
+    service = CallService(sessions, callbacks)
     with AmiSimulator(
         scripts, username="phoneservice", secret="s3cret", chunks=(1, 700), seed=seed
     ) as sim:
@@ -63,6 +65,28 @@ async def _follow_until(follower: PbxFollower, service: CallService, expected: i
         await asyncio.sleep(0.05)
     stop.set()
     await job
+
+
+def follow_recording(
+    database_url: str, name: str, *, queue_log: bool
+) -> tuple[dict, Any, list, CallbackService]:
+    """Replay recording ``name`` at its real pace through the real client into a fresh
+    store (with its queue_log beside it or not): the stored calls by uniqueid, the
+    follower, the ground truth's calls and the callback service."""
+    registry = parse_registry(LAB_REGISTRY, "lab.toml", TODAY)
+    sessions = session_factory(create_engine_for(database_url))
+    callbacks = CallbackService(sessions, registry, lambda: datetime.now(UTC))
+    service = CallService(sessions, callbacks)
+    calls = truth(name)["calls"]
+    with AmiSimulator(
+        [TRACES / f"{name}.ami"], username="phoneservice", secret="s3cret", speed=1.0
+    ) as sim:
+        target = AmiTarget("lab", "127.0.0.1", sim.port, "phoneservice", "s3cret")
+        reader = queue_log_file([TRACES / f"{name}.queue_log"]) if queue_log else None
+        call_log = build_call_log(registry, "lab", service.store_for("lab"), queue_log=reader)
+        follower = PbxFollower(AmiClient(target, ping_interval=1.0), call_log)
+        asyncio.run(_follow_until(follower, service, len(calls)))
+    return {c.uniqueid: c for c in service.calls(limit=None)}, follower, calls, callbacks
 
 
 def _key(record) -> tuple:

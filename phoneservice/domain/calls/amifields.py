@@ -1,40 +1,16 @@
-"""Reading AMI header values: numbers, names, times and durations, as Asterisk sends them."""
+"""Reading AMI header values: names, times and durations, as Asterisk sends them."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
 _WITHHELD = frozenset(
     {"", "<unknown>", "unknown", "anonymous", "restricted", "private", "unavailable", "withheld"}
 )
-_SEPARATORS = re.compile(r"[\s\-./()]")
-_DIGITS = re.compile(r"[0-9]{7,15}")
 _OUTGOING_LINE = "(Outgoing Line)"
 _HOURS_OPEN = frozenset({"open", "1", "yes", "true", "on"})
 _HOURS_CLOSED = frozenset({"closed", "0", "no", "false", "off"})
-
-
-def e164(raw: str | None) -> str | None:
-    """A caller number as E.164 (``+45…``), or None when withheld, empty or not a number.
-
-    Danish numbers come as ``+45…``, ``0045…``, ``45…`` (ten digits) or eight digits.
-    This is a deliberately small stdlib normaliser: storage may re-validate the result
-    with ``phonenumbers``, which the pure domain does not import.
-    """
-    text = _SEPARATORS.sub("", raw or "")
-    if text.casefold() in _WITHHELD:
-        return None
-    if text.startswith("+"):
-        digits = text[1:]
-    elif text.startswith("00"):
-        digits = text[2:]
-    elif len(text) == 8:
-        digits = "45" + text
-    else:
-        digits = text if len(text) == 10 and text.startswith("45") else ""
-    return "+" + digits if _DIGITS.fullmatch(digits) else None
 
 
 def agent_of(event: Mapping[str, str]) -> str | None:

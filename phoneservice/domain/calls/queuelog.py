@@ -1,18 +1,19 @@
-"""Asterisk's queue_log as a second witness: calls rebuilt from it, and gaps reconciled.
+"""Asterisk's queue_log as a second witness: calls rebuilt from it.
 
 Lines are ``epoch|callid|queue|agent|event|data...``. When the AMI stream had a gap, the
 calls that ended inside it (or lived wholly inside it) are recovered from here, so that
-no missed call is lost.
+no missed call is lost; :mod:`phoneservice.domain.calls.reconcile` says which witness
+decides what when both saw a call.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
-from phoneservice.domain.calls.amifields import e164
 from phoneservice.domain.calls.classify import CallFacts, IsOpen, classify, open_at_arrival
+from phoneservice.domain.calls.numbers import DEFAULT_REGION, as_received, caller_number
 from phoneservice.domain.calls.records import (
     ABANDONED,
     ANSWERED,
@@ -25,6 +26,7 @@ from phoneservice.domain.calls.records import (
 )
 
 SOURCE_QUEUE_LOG = "queue_log"
+_CHANNEL_AGE_MAX = timedelta(hours=1)  # a uniqueid's epoch older than this is not believed
 
 # event → (outcome, index of the wait in the data fields)
 _ENDINGS: Mapping[str, tuple[str, int]] = {
@@ -118,12 +120,14 @@ class QueueLogCalls:
         unit_for_queue: Callable[[str], str | None],
         is_open: IsOpen,
         short_abandon_seconds: int,
+        caller_region: str = DEFAULT_REGION,
     ) -> None:
         """Take the registry's answers as callables."""
         self.pbx = pbx
         self.unit_for_queue = unit_for_queue
         self.is_open = is_open
         self.short_abandon_seconds = short_abandon_seconds
+        self.caller_region = caller_region
 
     def calls(self, entries: Iterable[QueueLogEntry]) -> tuple[list[CallRecord], list[str]]:
         """Finished calls in order of arrival, and the callids still in progress."""
@@ -141,9 +145,10 @@ class QueueLogCalls:
         first, last = fold.visits[0], fold.visits[-1]
         unit = self.unit_for_queue(first.queue)
         segments = tuple(self._segment(v) for v in fold.visits)
-        # queue_log starts at the queue: its arrival is ENTERQUEUE, and a finished fold's
-        # end was seen; it never holds the dialplan's hours decision.
-        facts = CallFacts.of(segments, unit_open=open_at_arrival(unit, first.joined, self.is_open))
+        arrived = arrival(fold.callid, first.joined)
+        # queue_log starts at the queue: the arrival is its channel's creation second, and a
+        # finished fold's end was seen; it never holds the dialplan's hours decision.
+        facts = CallFacts.of(segments, unit_open=open_at_arrival(unit, arrived, self.is_open))
         verdict = classify(facts, self.short_abandon_seconds)
         return CallRecord(
             pbx=self.pbx,
@@ -151,9 +156,9 @@ class QueueLogCalls:
             linkedid=fold.callid,
             unit=unit,
             queue=first.queue,
-            caller_number=e164(fold.caller),
+            caller_number=caller_number(fold.caller, self.caller_region),
             caller_name=None,
-            arrived_at=first.joined,
+            arrived_at=arrived,
             during_hours=verdict.during_hours,
             pbx_hours=None,
             hours_disagree=False,
@@ -166,6 +171,7 @@ class QueueLogCalls:
             ended_at=fold.last or last.joined,
             segments=segments,
             source=SOURCE_QUEUE_LOG,
+            caller_raw=as_received(fold.caller),
         )
 
     def _segment(self, visit: _Visit) -> Segment:
@@ -182,6 +188,20 @@ class QueueLogCalls:
             visit.agent,
             visit.talk_s,
         )
+
+
+def arrival(callid: str, joined: datetime) -> datetime:
+    """When the caller's channel was made: the epoch Asterisk put in its uniqueid.
+
+    A uniqueid reads ``[systemname-]epoch.sequence``, with the PBX's clock at the channel's
+    creation, so it counts the time in the menu before the queue. One that does not read so,
+    or lies after the join or more than an hour before it, gives the ENTERQUEUE second.
+    """
+    stamp = callid.rpartition("-")[2].partition(".")[0]
+    if not stamp.isdigit():
+        return joined
+    created = datetime.fromtimestamp(int(stamp), UTC)
+    return created if joined - _CHANNEL_AGE_MAX <= created <= joined else joined
 
 
 def _apply(folds: dict[str, _Fold], entry: QueueLogEntry) -> None:
@@ -245,42 +265,3 @@ _HANDLERS: Mapping[str, Callable[[_Visit, QueueLogEntry], None]] = {
 def _data(entry: QueueLogEntry, index: int) -> str | None:
     """A data field as text, or None."""
     return entry.data[index] if len(entry.data) > index and entry.data[index] else None
-
-
-def reconcile(
-    vanished: Sequence[CallRecord],
-    rebuilt: Sequence[CallRecord],
-    in_flight: Collection[str],
-    since: datetime,
-) -> list[CallRecord]:
-    """Complete calls that ended in a gap from queue_log, and add the calls it hid.
-
-    ``vanished`` are the tracker's records for calls that disappeared during the gap,
-    ``rebuilt`` the queue_log calls, ``in_flight`` the calls the tracker still follows.
-    Calls rebuilt from queue_log that ended before ``since`` were seen live and are left
-    out (storage ignores duplicates anyway).
-    """
-    by_id = {r.uniqueid: r for r in rebuilt}
-    result = [_merge(r, by_id[r.uniqueid]) if r.uniqueid in by_id else r for r in vanished]
-    known = {r.uniqueid for r in vanished} | set(in_flight)
-    result += [r for r in rebuilt if r.uniqueid not in known and r.ended_at >= since]
-    return result
-
-
-def _merge(live: CallRecord, witness: CallRecord) -> CallRecord:
-    """The live record, with what queue_log knows about the part the gap hid."""
-    if live.outcome not in (UNKNOWN, ANSWERED):
-        return live
-    if live.outcome == ANSWERED and witness.outcome != ANSWERED:
-        return live
-    return replace(
-        live,
-        outcome=witness.outcome,
-        short_abandon=witness.short_abandon,
-        wait_s=witness.wait_s if live.wait_s is None else live.wait_s,
-        talk_s=witness.talk_s if live.talk_s is None else live.talk_s,
-        agent=live.agent or witness.agent,
-        ended_at=witness.ended_at,
-        ring_attempts=max(live.ring_attempts, witness.ring_attempts),
-        source=live.source if live.outcome == witness.outcome else SOURCE_QUEUE_LOG,
-    )

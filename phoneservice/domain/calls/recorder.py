@@ -14,6 +14,7 @@ from datetime import datetime
 
 from phoneservice.domain.calls.amifields import pbx_says_open
 from phoneservice.domain.calls.classify import CallFacts, IsOpen, classify, open_at_arrival
+from phoneservice.domain.calls.numbers import DEFAULT_REGION, caller_number
 from phoneservice.domain.calls.records import CallRecord, CallState, Segment, known_sum
 
 
@@ -26,6 +27,7 @@ class CallRecorder:
     unit_for_did: Callable[[str], str | None]
     is_open: IsOpen
     short_abandon_seconds: int
+    region: str = DEFAULT_REGION  # where national caller numbers are read
 
     def unit_of(self, call: CallState, queue: str) -> str | None:
         """The unit by queue name, else by the DID the call came in on."""
@@ -50,7 +52,7 @@ class CallRecorder:
             linkedid=call.linkedid,
             unit=unit,
             queue=segments[0].queue if segments else None,
-            caller_number=call.caller_number,
+            caller_number=caller_number(call.caller_raw, self.region),
             caller_name=call.caller_name,
             arrived_at=call.arrived_at,
             during_hours=verdict.during_hours,
@@ -64,6 +66,7 @@ class CallRecorder:
             agent=_last_agent(segments),
             ended_at=ended_at,
             segments=segments,
+            caller_raw=call.caller_raw,
         )
 
 

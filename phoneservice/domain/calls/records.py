@@ -11,7 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from phoneservice.domain.calls.amifields import display_name, e164, whole_seconds
+from phoneservice.domain.calls.amifields import display_name, whole_seconds
+from phoneservice.domain.calls.numbers import as_received
 
 ANSWERED = "answered"
 ABANDONED = "abandoned"
@@ -68,6 +69,7 @@ class CallRecord:
     ended_at: datetime
     segments: tuple[Segment, ...]
     source: str = SOURCE_AMI
+    caller_raw: str | None = None  # the CallerIDNum as received (SPEC §13)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,7 @@ class SegmentState:
     agent: str | None = None
     talk_s: int | None = None
     completed: bool = False
+    guessed: bool = False  # joined_at is a stand-in until a PBX clock (Wait, HoldTime) tells
 
     def outcome(self, end_seen: bool) -> str:
         """The visit's outcome: leaving without agent or abandon is the queue giving up."""
@@ -129,7 +132,7 @@ class CallState:
     linkedid: str
     arrived_at: datetime
     did: str | None = None
-    caller_number: str | None = None
+    caller_raw: str | None = None  # the CallerIDNum; the record reads its E.164 form
     caller_name: str | None = None
     pbx_hours: str | None = None
     segments: list[SegmentState] = field(default_factory=list)
@@ -157,9 +160,9 @@ class CallState:
     def remember_caller(self, event: Mapping[str, str]) -> None:
         """Take the caller's number and name from an event of the inbound channel."""
         if "Prohibited" in event.get("CID-CallingPres", ""):
-            self.caller_number = self.caller_name = None
+            self.caller_raw = self.caller_name = None
             return
-        self.caller_number = e164(event.get("CallerIDNum")) or self.caller_number
+        self.caller_raw = as_received(event.get("CallerIDNum")) or self.caller_raw
         self.caller_name = display_name(event.get("CallerIDName")) or self.caller_name
 
 

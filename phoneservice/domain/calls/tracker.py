@@ -18,7 +18,7 @@ context, or the ``Uniqueid`` of ``QueueCallerJoin``. Event orders this relies on
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime, timedelta
 from types import MappingProxyType
 
@@ -29,6 +29,7 @@ from phoneservice.domain.calls.amifields import (
     is_outgoing_line,
     seconds,
 )
+from phoneservice.domain.calls.numbers import DEFAULT_REGION
 from phoneservice.domain.calls.recorder import CallRecorder
 from phoneservice.domain.calls.records import (
     ABANDONED,
@@ -66,11 +67,12 @@ class CallTracker:
         hours_variable: str | None,
         short_abandon_seconds: int,
         complete_grace_s: float = 5.0,
+        caller_region: str = DEFAULT_REGION,
     ) -> None:
         """Take the registry's answers as callables; reject bad settings at once."""
         _check_settings(pbx, inbound_contexts, short_abandon_seconds, complete_grace_s)
         self._recorder = CallRecorder(
-            pbx, unit_for_queue, unit_for_did, is_open, short_abandon_seconds
+            pbx, unit_for_queue, unit_for_did, is_open, short_abandon_seconds, caller_region
         )
         self._inbound = frozenset(inbound_contexts)
         self._hours_variable = hours_variable.lstrip("_") if hours_variable else None
@@ -120,6 +122,24 @@ class CallTracker:
                 self._finish(call, at, end_seen=False)
         return self._drain()
 
+    def take_over(self, answers: Iterable[Event], at: datetime) -> list[CallRecord]:
+        """Apply a resync's answers (CoreShowChannel, QueueEntry) as of ``at``, when they came.
+
+        Their ``Duration`` and ``Wait`` are the PBX's own clocks at that instant, so they
+        count back from it, never from the last event seen before a gap.
+        """
+        require_aware(at, "at")
+        for answer in answers:
+            self._apply(answer, at)
+        return self._drain()
+
+    def queue_entered(self, uniqueid: str, queue: str, at: datetime) -> None:
+        """queue_log's ENTERQUEUE for a call in flight: it times a visit whose join was missed."""
+        call = self._calls.get(uniqueid)
+        segment = call.visit(queue) if call is not None and queue else None
+        if segment is not None and segment.guessed:
+            segment.joined_at, segment.guessed = at, False
+
     def flush_unknown(self, at: datetime) -> list[CallRecord]:
         """End every call in flight (a gap nothing can reconcile); undecided ones are unknown."""
         return self.vanished(frozenset(), at)
@@ -149,10 +169,30 @@ class CallTracker:
             call.remember_caller(event)
 
     def on_core_show_channel(self, event: Event, now: datetime) -> None:
-        """A live channel listed after a (re)connect: adopt an inbound call begun unseen."""
-        if self._is_inbound(event) and not is_outgoing_line(event):
-            age = timedelta(seconds=clock_seconds(event.get("Duration")) or 0)
-            self._call(event, now - age, adopt=True)
+        """A live channel listed at a resync: adopt an inbound call begun unseen.
+
+        ``Duration`` counts from the channel's creation to ``now``; a channel in ``Queue()``
+        is in a visit, and with a bridge it talks to an agent whose AgentConnect was missed.
+        """
+        if not self._is_inbound(event) or is_outgoing_line(event):
+            return
+        age = timedelta(seconds=clock_seconds(event.get("Duration")) or 0)
+        call = self._call(event, now - age, adopt=True)
+        if call is not None and event.get("Application") == "Queue":
+            _take_over_visit(call, event, now)
+
+    def on_queue_entry(self, event: Event, now: datetime) -> None:
+        """A caller waiting at a resync (QueueStatus): it joined ``Wait`` seconds before ``now``."""
+        call, wait = self._call(event, now), seconds(event.get("Wait"))
+        if call is None or wait is None:
+            return
+        queue = event.get("Queue", "")
+        segment = call.visit(queue)
+        joined = now - timedelta(seconds=wait)
+        if segment is None:
+            call.segments.append(SegmentState(queue=queue, joined_at=joined))
+        elif segment.guessed:
+            segment.joined_at, segment.guessed = joined, False
 
     def on_queue_caller_join(self, event: Event, now: datetime) -> None:
         """The caller enters a queue: a new visit (after a transfer, the one before ends)."""
@@ -181,6 +221,7 @@ class CallTracker:
         if segment is not None:
             segment.state, segment.left_at = ABANDONED, now
             segment.wait_s = seconds(event.get("HoldTime"))
+            _time_join(segment, now, segment.wait_s)
 
     def on_queue_caller_leave(self, event: Event, now: datetime) -> None:
         """The caller left the queue; the AgentConnect after it, or the Hangup, tells why."""
@@ -196,6 +237,7 @@ class CallTracker:
             segment.state, segment.left_at = ANSWERED, segment.left_at or now
             segment.wait_s = seconds(event.get("HoldTime"))
             segment.agent = agent_of(event)
+            _time_join(segment, segment.left_at, segment.wait_s)
 
     def on_agent_complete(self, event: Event, now: datetime) -> None:
         """The talk ended: the talk time is final, and so is the call if it hung up."""
@@ -206,6 +248,9 @@ class CallTracker:
         segment.talk_s = seconds(event.get("TalkTime"))
         segment.wait_s = _first(segment.wait_s, seconds(event.get("HoldTime")))
         segment.agent = segment.agent or agent_of(event)
+        if segment.left_at is None:  # the AgentConnect was missed: it came TalkTime ago
+            segment.left_at = now - timedelta(seconds=segment.talk_s or 0)
+        _time_join(segment, segment.left_at, segment.wait_s)
         self._finish_if_closing(event.get("Uniqueid", ""))
 
     def on_hangup(self, event: Event, now: datetime) -> None:
@@ -290,8 +335,8 @@ class CallTracker:
         if call is None:
             return None
         segment = call.visit(event.get("Queue", ""))
-        if segment is None:
-            segment = SegmentState(queue=event.get("Queue", ""), joined_at=now)
+        if segment is None:  # the join was missed: ``now`` stands in until HoldTime tells
+            segment = SegmentState(queue=event.get("Queue", ""), joined_at=now, guessed=True)
             call.segments.append(segment)
         return segment
 
@@ -335,6 +380,7 @@ HANDLERS: Mapping[str, Handler] = MappingProxyType(
         "VarSet": CallTracker.on_var_set,
         "NewCallerid": CallTracker.on_new_callerid,
         "CoreShowChannel": CallTracker.on_core_show_channel,
+        "QueueEntry": CallTracker.on_queue_entry,
         "QueueCallerJoin": CallTracker.on_queue_caller_join,
         "AgentCalled": CallTracker.on_agent_called,
         "AgentRingNoAnswer": CallTracker.on_agent_ring_no_answer,
@@ -373,6 +419,27 @@ def _timed_out(segment: SegmentState) -> None:
     """
     if segment.state in (ABANDONED, LEFT):
         segment.state = TIMEOUT
+
+
+def _take_over_visit(call: CallState, channel: Event, now: datetime) -> None:
+    """A visit in progress at a resync; a bridged one was answered while unseen.
+
+    Its join stands in as ``now`` until QueueEntry ``Wait`` or a ``HoldTime`` tells; the
+    connect time of a bridged visit comes from its AgentComplete (``TalkTime`` before it).
+    """
+    queue = channel.get("ApplicationData", "").split(",")[0].strip()
+    segment = call.visit(queue) if queue else None
+    if segment is None and queue:
+        segment = SegmentState(queue=queue, joined_at=now, guessed=True)
+        call.segments.append(segment)
+    if segment is not None and channel.get("BridgeId") and segment.state in (QUEUED, LEFT):
+        segment.state = ANSWERED
+
+
+def _time_join(segment: SegmentState, left_at: datetime | None, wait: int | None) -> None:
+    """A guessed join, timed by the PBX: the visit ended ``wait`` seconds after it began."""
+    if segment.guessed and left_at is not None and wait is not None:
+        segment.joined_at, segment.guessed = left_at - timedelta(seconds=wait), False
 
 
 def _close_visit(segment: SegmentState, now: datetime) -> None:

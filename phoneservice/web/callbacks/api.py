@@ -172,10 +172,10 @@ def shown_task(view: CallbackView) -> dict[str, Any]:
 
 
 def shown_call(record: CallRecord) -> dict[str, Any]:
-    """A call's JSON; number and name only if the principal serves its unit."""
+    """A call's JSON; number, name and raw caller ID only if the principal serves its unit."""
     shape = call_shape(record, store.callbacks().registry.timezone)
-    if access.shown_number(record.unit, record.caller_number) is None:
-        shape["caller_number"] = shape["caller_name"] = None
+    if access.shown_number(record.unit, record.caller_number or record.caller_raw) is None:
+        shape["caller_number"] = shape["caller_name"] = shape["caller_raw"] = None
     return shape
 
 

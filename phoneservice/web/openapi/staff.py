@@ -127,6 +127,14 @@ SCHEMAS: dict[str, Any] = {
                 "description": "null when withheld, erased, or of a unit the caller does not serve",
             },
             "caller_name": _NULL_TEXT,
+            "caller_raw": {
+                "type": ["string", "null"],
+                "description": (
+                    "the caller ID number as the PBX sent it (anonymous, 55193292, "
+                    "004535456134, +46...); null when it sent none, when erased, or of a "
+                    "unit the caller does not serve"
+                ),
+            },
             "arrived_at": _TIME,
             "during_hours": _BOOL,
             "pbx_hours": _NULL_TEXT,
