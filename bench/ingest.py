@@ -28,7 +28,7 @@ TRACE = ROOT / "tests" / "data" / "ami-traces" / "e-burst.ami"
 sys.path.insert(0, str(ROOT))
 
 from phoneservice.bootstrap import build_call_log  # noqa: E402
-from phoneservice.pbx.protocol import parse_banner, parse_dicts  # noqa: E402
+from phoneservice.pbx.protocol import Framer, parse_banner  # noqa: E402
 from phoneservice.registry import parse_registry  # noqa: E402
 from phoneservice.services.calls import CallService  # noqa: E402
 from phoneservice.storage.engine import create_engine_for, session_factory  # noqa: E402
@@ -57,17 +57,16 @@ def pipeline(data: bytes, database: str) -> float:
     call_log = build_call_log(registry, "bench", service.store_for("bench"))
     start = time.perf_counter()
     _banner, rest = parse_banner(data[:CHUNK])
-    buffer, offset = rest, CHUNK
+    framer, chunk, offset = Framer(rest), b"", CHUNK
     while True:
-        messages, buffer = parse_dicts(buffer)
-        for headers in messages:
+        for headers in framer.feed_dicts(chunk):
             call_log.message(headers)
         if call_log.due():  # the worker's policy: by count or by age, never per event
             call_log.flush()
         if offset >= len(data):
             call_log.flush()
             break
-        buffer += data[offset : offset + CHUNK]
+        chunk = data[offset : offset + CHUNK]
         offset += CHUNK
     elapsed = time.perf_counter() - start
     if call_log.stored == 0:

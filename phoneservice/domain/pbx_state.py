@@ -16,3 +16,5 @@ class PbxState:
     last_event_at: datetime | None  # None: keep the stored one (no event seen yet)
     updated_at: datetime
     worker: str | None = None  # host:pid of the worker that wrote it
+    queue_depth: int = 0  # AMI messages received, not handled yet
+    dropped: int = 0  # AMI messages dropped (oversized, or the queue full), since it started

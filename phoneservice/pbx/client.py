@@ -90,9 +90,20 @@ class Received:
 Item: TypeAlias = Connected | Disconnected | Received
 
 
-def backoff_delay(attempt: int, initial: float, maximum: float, rng: random.Random) -> float:
-    """Seconds before retry ``attempt`` (0 first): doubling, capped, between half and all of it."""
-    ceiling = min(maximum, initial * 2.0 ** min(attempt, 64))
+def backoff_delay(
+    outage: float, late: int, policy: tuple[float, float, float], rng: random.Random
+) -> float:
+    """Seconds before the next attempt, ``outage`` seconds into an outage.
+
+    ``policy`` is ``(initial, window, maximum)``. Within the first ``window`` seconds the
+    pause is ``initial`` ± 25 %, so a PBX that restarts is found again at once; after it,
+    attempt ``late`` (0 first) waits ``min(maximum, initial · 2^(late+1))`` times
+    U(0.5, 1): doubling, capped, jittered.
+    """
+    initial, window, maximum = policy
+    if outage < window:
+        return min(maximum, initial * rng.uniform(0.75, 1.25))
+    ceiling = min(maximum, initial * 2.0 ** min(late + 1, 64))
     return ceiling * rng.uniform(0.5, 1.0)
 
 
@@ -108,10 +119,11 @@ class AmiClient:
         target: AmiTarget,
         *,
         queue_size: int = 10000,
-        ping_interval: float = 10.0,
+        ping_interval: float = 8.0,
         pong_timeout: float = 5.0,
         connect_timeout: float = 5.0,
-        backoff_initial: float = 0.5,
+        backoff_initial: float = 2.0,
+        backoff_window: float = 60.0,
         backoff_max: float = 30.0,
         rng: random.Random | None = None,
         clock: Callable[[], datetime] = _utc_now,
@@ -121,6 +133,7 @@ class AmiClient:
         self.ping_interval, self.pong_timeout = ping_interval, pong_timeout
         self.connect_timeout = connect_timeout
         self.backoff_initial, self.backoff_max = backoff_initial, backoff_max
+        self.backoff_window = backoff_window
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrecy
         self._clock = clock
         # JSON log lines carry the PBX as a field of their own (phoneservice/logs.py)
@@ -131,8 +144,11 @@ class AmiClient:
         self._running = False
         self._session: Session | None = None
         self._ids = itertools.count(1)
-        self._epoch = self._logins = self._dropped = self._streak = 0
+        self._epoch = self._logins = self._dropped = self._streak = self._late = 0
+        self._oversized = 0
         self._began = 0.0
+        self._outage: float | None = None  # loop time the current outage began
+        self._refused = False  # the last attempt was a refused login: no quick retry
         self._last_event_at: datetime | None = None
         self.last_error: str | None = None
         """Why the last attempt failed or the last connection ended; None while connected."""
@@ -156,6 +172,11 @@ class AmiClient:
     def dropped(self) -> int:
         """How often the queue overflowed; each time the connection was dropped to resync."""
         return self._dropped
+
+    @property
+    def oversized(self) -> int:
+        """Messages refused for their size; each time the connection was dropped to resync."""
+        return self._oversized
 
     @property
     def last_event_at(self) -> datetime | None:
@@ -278,6 +299,7 @@ class AmiClient:
         try:
             reason = await session.serve(greeting, self.ping_interval, self.pong_timeout)
         finally:
+            self._oversized += session.oversized
             self._end(session, reason)
 
     def _deliver(self, message: Message) -> None:
@@ -293,7 +315,7 @@ class AmiClient:
         self._queue.put_nowait(Received(self.target.name, self._epoch, message, now))
 
     def _begin(self, session: Session, banner: str) -> None:
-        self._session, self.last_error = session, None
+        self._session, self.last_error, self._refused = session, None, False
         self._logins += 1
         self._began = asyncio.get_running_loop().time()
         self._up.set()
@@ -304,13 +326,19 @@ class AmiClient:
         session.end(reason)
         self._session, self.last_error = None, reason
         self._up.clear()
-        lasted = asyncio.get_running_loop().time() - self._began
-        self._streak = 1 if lasted >= self.backoff_max else self._streak + 1
+        now = asyncio.get_running_loop().time()
+        if now - self._began >= self.backoff_max or self._outage is None:
+            self._outage, self._streak, self._late = now, 1, 0  # a new outage
+        else:
+            self._streak += 1  # a connection that did not last: the same outage goes on
         self._log.warning("AMI %s: connection %d ended: %s", self.target.name, self._epoch, reason)
         self._queue.put_nowait(Disconnected(self.target.name, self._epoch, reason))
 
     def _failed(self, error: BaseException) -> None:
         self._streak += 1
+        if self._outage is None:
+            self._outage = asyncio.get_running_loop().time()
+        self._refused = isinstance(error, LoginRefused)
         if isinstance(error, TimeoutError):
             self.last_error = f"no answer in {self.connect_timeout:g} s"
         else:
@@ -329,14 +357,26 @@ class AmiClient:
         while self._queue.qsize() > self.queue_size // 2:
             self._drained.clear()
             await self._drained.wait()
-        delay = backoff_delay(self._streak - 1, self.backoff_initial, self.backoff_max, self._rng)
+        delay = self._next_delay()
         self._log.info("AMI %s: next attempt in %.2f s", self.target.name, delay)
         await asyncio.sleep(delay)
+
+    def _next_delay(self) -> float:
+        """The pause before the next attempt: quick early in an outage, then backing off."""
+        began = self._outage if self._outage is not None else asyncio.get_running_loop().time()
+        outage = asyncio.get_running_loop().time() - began
+        if self._refused:  # a wrong secret is no outage: retrying quickly would not help
+            outage = max(outage, self.backoff_window)
+        policy = (self.backoff_initial, self.backoff_window, self.backoff_max)
+        delay = backoff_delay(outage, self._late, policy, self._rng)
+        if outage >= self.backoff_window:
+            self._late += 1
+        return delay
 
 
 def _check_settings(values: dict[str, Any]) -> None:
     """Reject non-positive sizes, intervals and timeouts at once, naming every one."""
-    names = ("queue_size", "ping_interval", "pong_timeout", "connect_timeout")
+    names = ("queue_size", "ping_interval", "pong_timeout", "connect_timeout", "backoff_window")
     problems = [f"{n} must be > 0, got {values[n]!r}" for n in names if not values[n] > 0]
     if not 0 < values["backoff_initial"] <= values["backoff_max"]:
         problems.append("backoff needs 0 < backoff_initial <= backoff_max")

@@ -1,10 +1,11 @@
 """One AMI connection over asyncio streams: target, greeting, login, reader, keep-alive.
 
 A :class:`Session` lives exactly as long as its TCP connection. Its reader frames bytes
-with :func:`~phoneservice.pbx.protocol.parse`, hands each answer to the action waiting for
-its ActionID and everything else to a ``deliver`` function that must not block (it puts
-the message in a queue). The keep-alive sends ``Ping`` when the line has been quiet and
-ends the session when no answer comes in time. The session never reconnects and never
+with a :class:`~phoneservice.pbx.protocol.Framer`, hands each answer to the action waiting
+for its ActionID and everything else to a ``deliver`` function that must not block (it
+puts the message in a queue). The keep-alive sends ``Ping`` when no complete message has
+come for a while and ends the session when no answer comes in time: bytes that never
+make up a message do not keep a connection alive. The session never reconnects and never
 re-sends anything: that policy belongs to :class:`~phoneservice.pbx.client.AmiClient`.
 """
 
@@ -19,7 +20,14 @@ from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from phoneservice.pbx.protocol import BANNER_PREFIX, Message, encode_action, parse, parse_banner
+from phoneservice.pbx.protocol import (
+    BANNER_PREFIX,
+    Framer,
+    Message,
+    MessageTooLarge,
+    encode_action,
+    parse_banner,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +36,6 @@ Fields = Mapping[str, str] | Iterable[tuple[str, str]]
 
 _READ_SIZE = 1 << 16
 _MAX_BANNER = 1024
-_MAX_UNFRAMED = 1 << 24  # a message this long without an end is not AMI any more
 T = TypeVar("T")
 
 
@@ -142,7 +149,7 @@ class Greeting:
 
     banner: str
     early: tuple[Message, ...]
-    rest: bytes
+    framer: Framer
 
 
 async def handshake(
@@ -157,13 +164,18 @@ async def handshake(
     login = [("Username", username), ("Secret", secret), ("Events", "on")]
     writer.write(encode_action("Login", action_id, login))
     await writer.drain()
+    framer = Framer(buffer)
+    data = b""
     while True:
-        messages, buffer = parse(buffer)
+        try:
+            messages = framer.feed(data)
+        except MessageTooLarge as exc:
+            raise HandshakeFailed(f"not an AMI server: {exc}") from None
         for index, message in enumerate(messages):
             if message.action_id == action_id and message.response is not None:
                 _check_login(message)
-                return Greeting(banner, tuple(messages[index + 1 :]), buffer)
-        buffer += await _read_some(reader, "before answering the login")
+                return Greeting(banner, tuple(messages[index + 1 :]), framer)
+        data = await _read_some(reader, "before answering the login")
 
 
 async def _read_banner(reader: asyncio.StreamReader) -> tuple[str, bytes]:
@@ -270,13 +282,15 @@ class Session:
         self._next_id, self._deliver = next_id, deliver
         self._waiting: dict[str, _Waiter[Any]] = {}
         self._loop = asyncio.get_running_loop()
-        self._last_read = self._loop.time()
+        self._last_message = self._loop.time()
         self._ended: str | None = None
+        self.oversized = 0
+        """Messages refused for their size (the connection ends with the first)."""
 
     async def serve(self, greeting: Greeting, ping_interval: float, pong_timeout: float) -> str:
         """Read and keep alive until the first fault; returns why the connection ended."""
         jobs = [
-            asyncio.create_task(self._read(greeting.early, greeting.rest), name="ami-reader"),
+            asyncio.create_task(self._read(greeting.early, greeting.framer), name="ami-reader"),
             asyncio.create_task(self._keep_alive(ping_interval, pong_timeout), name="ami-ping"),
         ]
         try:
@@ -324,20 +338,24 @@ class Session:
             if waiter.future.done() and not waiter.future.cancelled():
                 waiter.future.exception()  # retrieved: no "never retrieved" noise
 
-    async def _read(self, early: Iterable[Message], buffer: bytes) -> str:
+    async def _read(self, early: Iterable[Message], framer: Framer) -> str:
         for message in early:
             self._route(message)
+        data = b""
         while True:
-            messages, buffer = parse(buffer)
+            try:
+                messages = framer.feed(data)
+            except MessageTooLarge as exc:
+                self.oversized += 1
+                # the size only: the content may hold a citizen's number
+                raise Dropped(f"oversized: {exc}") from None
+            if messages:
+                self._last_message = self._loop.time()
             for message in messages:
                 self._route(message)
-            if len(buffer) > _MAX_UNFRAMED:
-                raise Dropped(f"garbled: {len(buffer)} bytes without a message end")
             data = await self._reader.read(_READ_SIZE)
             if not data:
                 return "eof"
-            self._last_read = self._loop.time()
-            buffer += data
 
     def _route(self, message: Message) -> None:
         action_id = message.action_id
@@ -346,8 +364,9 @@ class Session:
             self._deliver(message)
 
     async def _keep_alive(self, interval: float, timeout: float) -> str:
+        """Ping after ``interval`` without a complete message; no answer in ``timeout``: end."""
         while True:
-            quiet = self._loop.time() - self._last_read
+            quiet = self._loop.time() - self._last_message
             if quiet < interval:
                 await asyncio.sleep(interval - quiet)
                 continue
@@ -356,7 +375,7 @@ class Session:
             except AmiTimeout:
                 return f"no-pong: no answer to Ping in {timeout:g} s"
             except AmiActionFailed:
-                self._last_read = self._loop.time()  # an answer all the same
+                self._last_message = self._loop.time()  # an answer all the same
 
 
 def _reason(job: asyncio.Task[str]) -> str:

@@ -12,10 +12,16 @@ Leniencies, each of which keeps data rather than dropping or raising:
   between messages are skipped;
 - a header is split at its first colon and one following space is removed, so
   ``AccountCode: `` is ``""``, ``Key:value`` is ``value`` and trailing spaces are kept;
-- a line with no colon at all is kept whole under the key :data:`RAW_KEY` (``""``);
-- a legacy ``Response: Follows`` command answer (Asterisk < 14) runs to
-  ``--END COMMAND--`` even across blank lines, and its output lines become
-  :data:`OUTPUT_KEY` headers, the shape Asterisk >= 14 uses.
+- a line with no colon at all is kept whole under the key :data:`RAW_KEY` (``""``).
+
+Every message ends at its first empty line. The legacy ``Response: Follows`` answer of
+Asterisk < 14 (raw CLI output up to ``--END COMMAND--``, blank lines included) is not
+supported: Asterisk >= 14 sends command output as ``Output`` headers, and the service
+sends no ``Command`` action.
+
+A stream read in pieces goes through a :class:`Framer`: it looks for the end of a message
+only in the bytes that are new, so a message that never ends costs time in proportion
+to its size, and it refuses a message of more than :data:`MAX_MESSAGE` bytes.
 """
 
 from __future__ import annotations
@@ -34,17 +40,11 @@ OUTPUT_KEY = "Output"
 
 BANNER_PREFIX = "Asterisk Call Manager/"
 
-_FOLLOWS = b"Response: Follows"
-_END_COMMAND = "--END COMMAND--"
-_FOLLOWS_HEADERS = frozenset({"Response", "Privilege", "ActionID"})
+MAX_MESSAGE = 1 << 20
+"""The largest message a :class:`Framer` accepts, in bytes (the largest real one is ~2 KiB)."""
+
 # A header line: key up to the first colon, one optional space, then the value as is.
 _HEADER = re.compile(r"^([^:\n]*):[ ]?(.*)$", re.MULTILINE)
-# One message per match. A Follows answer must reach its end marker, because raw CLI
-# output may contain blank lines; any other message ends at its first empty line.
-_FRAME = re.compile(
-    rb"Response: Follows\r?\n.*?--END COMMAND--\r?\n\r?\n|(?!Response: Follows\r?\n).*?\n\r?\n",
-    re.DOTALL,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,29 +102,99 @@ def parse_banner(buffer: bytes) -> tuple[str | None, bytes]:
 
 
 def parse(buffer: bytes) -> tuple[list[Message], bytes]:
-    """Split ``buffer`` (read after the banner) into complete messages and the unparsed rest."""
-    if _FOLLOWS in buffer:
-        return _parse_framewise(buffer)
-    frames, rest = _frames(buffer)
-    return [Message(tuple(_pairs(frame))) for frame in frames], rest
+    """Split ``buffer`` (read after the banner) into complete messages and the unparsed rest.
+
+    For one buffer at hand; a stream read in pieces goes through a :class:`Framer`.
+    """
+    end = _complete_end(buffer, 0)
+    return _messages(buffer[:end]), buffer[end:]
 
 
 def parse_dicts(buffer: bytes) -> tuple[list[dict[str, str]], bytes]:
     """Like :func:`parse`, as header dicts (first value of a repeated key wins): bulk ingest."""
-    if _FOLLOWS in buffer:
-        messages, rest = _parse_framewise(buffer)
-        return [m.as_dict() for m in messages], rest
-    frames, rest = _frames(buffer)
-    return [dict(reversed(_pairs(frame))) for frame in frames], rest
+    end = _complete_end(buffer, 0)
+    return _dicts(buffer[:end]), buffer[end:]
 
 
-def _frames(buffer: bytes) -> tuple[list[str], bytes]:
-    """The decoded text of each complete message (line ends reduced to ``\\n``), and the rest."""
-    end = _complete_end(buffer)
-    if not end:
-        return [], buffer
-    text = buffer[:end].replace(b"\r\n", b"\n").decode("utf-8", "replace")
-    return [frame for frame in text.split("\n\n") if frame.strip("\n")], buffer[end:]
+class MessageTooLarge(ValueError):
+    """A message grew past the limit without ending; ``size`` is how far it got (bytes)."""
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"a message longer than {limit} bytes ({size} bytes of it read)")
+        self.size, self.limit = size, limit
+
+
+class Framer:
+    """Complete messages out of a byte stream fed in pieces, in time linear in its length.
+
+    The end of a message is looked for only in the bytes that are new since the last
+    :meth:`feed` (the kept rest holds none), and the rest is a ``bytearray`` appended in
+    place. A message larger than ``limit`` raises :class:`MessageTooLarge`; the stream
+    cannot be framed any further after that.
+    """
+
+    def __init__(self, rest: bytes = b"", limit: int = MAX_MESSAGE) -> None:
+        self.limit = limit
+        self._rest = bytearray()
+        self.scanned = 0
+        """Bytes looked at for a message end so far: at most about the bytes fed."""
+        self._pending = rest
+
+    @property
+    def pending(self) -> int:
+        """Bytes held of a message that has not ended yet."""
+        return len(self._rest) + len(self._pending)
+
+    def feed(self, data: bytes = b"") -> list[Message]:
+        """The messages that ``data`` completes, in order."""
+        return _messages(self._complete(data))
+
+    def feed_dicts(self, data: bytes = b"") -> list[dict[str, str]]:
+        """Like :meth:`feed`, as header dicts (first value of a repeated key wins)."""
+        return _dicts(self._complete(data))
+
+    def _complete(self, data: bytes) -> bytes:
+        """The bytes of the messages that ``data`` completes; the rest is kept."""
+        if self._pending:
+            data, self._pending = self._pending + data, b""
+        rest = self._rest
+        start = max(0, len(rest) - 2)  # a message end may straddle the old rest and the data
+        rest += data
+        self.scanned += len(rest) - start
+        end = _complete_end(rest, start)
+        if len(rest) > self.limit:
+            self._check_size(rest, start, end)
+        if not end:
+            return b""
+        complete = bytes(rest[:end])
+        del rest[:end]
+        return complete
+
+    def _check_size(self, rest: bytearray, start: int, end: int) -> None:
+        """Refuse the first message if it is too long, or the rest if it has grown too long."""
+        first = _first_end(rest, start)
+        if first > self.limit:
+            raise MessageTooLarge(first, self.limit)
+        if len(rest) - end > self.limit:
+            raise MessageTooLarge(len(rest) - end, self.limit)
+
+
+def _messages(complete: bytes) -> list[Message]:
+    """The messages in ``complete`` (bytes that end at a message end)."""
+    return [Message(tuple(_pairs(frame))) for frame in _frames(complete)]
+
+
+def _dicts(complete: bytes) -> list[dict[str, str]]:
+    """The messages in ``complete`` as header dicts."""
+    return [dict(reversed(_pairs(frame))) for frame in _frames(complete)]
+
+
+def _frames(complete: bytes) -> list[str]:
+    """The decoded text of each message (line ends reduced to ``\\n``), blank ones left out."""
+    if not complete:
+        return []
+    text = complete.replace(b"\r\n", b"\n").decode("utf-8", "replace")
+    return [frame for frame in text.split("\n\n") if frame.strip("\n")]
 
 
 def encode(headers: Iterable[tuple[str, str]]) -> bytes:
@@ -172,11 +242,20 @@ def read_recording(
         raise ValueError(f"{path}: {exc}") from exc
 
 
-def _complete_end(buffer: bytes) -> int:
-    """The offset just past the last empty line (CRLF or bare LF), or 0 if there is none."""
-    lf = buffer.rfind(b"\n\n")
-    crlf = buffer.rfind(b"\n\r\n")
+def _complete_end(buffer: bytes | bytearray, start: int) -> int:
+    """The offset just past the last empty line (CRLF or bare LF) from ``start``, or 0."""
+    lf = buffer.rfind(b"\n\n", start)
+    crlf = buffer.rfind(b"\n\r\n", start)
     return max(lf + 2 if lf >= 0 else 0, crlf + 3 if crlf >= 0 else 0)
+
+
+def _first_end(buffer: bytearray, start: int) -> int:
+    """The offset just past the first empty line from ``start``, or the buffer's length."""
+    lf = buffer.find(b"\n\n", start)
+    crlf = buffer.find(b"\n\r\n", start)
+    ends = [lf + 2] if lf >= 0 else []
+    ends += [crlf + 3] if crlf >= 0 else []
+    return min(ends, default=len(buffer))
 
 
 def _pairs(frame: str) -> list[tuple[str, str]]:
@@ -193,32 +272,6 @@ def _header(line: str) -> tuple[str, str]:
     if not colon:
         return RAW_KEY, line
     return key, value[1:] if value[:1] == " " else value
-
-
-def _parse_framewise(buffer: bytes) -> tuple[list[Message], bytes]:
-    """The slow path, taken only when a legacy ``Response: Follows`` may be in the buffer."""
-    messages: list[Message] = []
-    position = 0
-    while (match := _FRAME.match(buffer, position)) is not None:
-        frame = match.group().replace(b"\r\n", b"\n").decode("utf-8", "replace")
-        if frame.startswith("Response: Follows"):
-            messages.append(_follows(frame))
-        elif frame.strip("\n"):
-            messages.append(Message(tuple(_pairs(frame))))
-        position = match.end()
-    return messages, buffer[position:]
-
-
-def _follows(frame: str) -> Message:
-    """A legacy command answer: its few headers, then each output line as ``Output``."""
-    lines = frame.split("\n")
-    head = 0
-    while head < len(lines) and lines[head].partition(":")[0] in _FOLLOWS_HEADERS:
-        head += 1
-    body = "\n".join(lines[head:])
-    body = body[: body.rfind(_END_COMMAND)].removesuffix("\n")
-    output = tuple((OUTPUT_KEY, line) for line in body.split("\n")) if body else ()
-    return Message(tuple(_header(line) for line in lines[:head]) + output)
 
 
 def _check_field(key: str, value: str) -> None:

@@ -79,6 +79,7 @@ class CallRow(SQLModel, table=True):
     queue: str | None = None
     caller_number: str | None = None  # personal data: erased by the retention purge
     caller_name: str | None = None  # personal data: erased with the number
+    caller_raw: str | None = None  # personal data: the CallerIDNum as received, erased with it
     arrived_at: datetime = Field(sa_type=UTCDateTime)
     during_hours: bool
     pbx_hours: str | None = None
@@ -379,3 +380,5 @@ class PbxStateRow(SQLModel, table=True):
     last_event_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     updated_at: datetime = Field(sa_type=UTCDateTime)
     worker: str | None = None
+    queue_depth: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    dropped: int = Field(default=0, sa_column_kwargs={"server_default": "0"})

@@ -8,7 +8,8 @@ changing shows a worker that is gone, and on a clean stop (not connected).
 
 Writes run in a thread, one at a time per PBX: the event loop, which carries the socket,
 never waits for the database. A write asked for while one runs is folded into the next,
-which takes the newest state; a failed write is logged and the next one tries again.
+which takes the newest state; a failed write is logged (once until a write succeeds)
+and the next one tries again.
 """
 
 from __future__ import annotations
@@ -56,12 +57,14 @@ class AmiStateReporter:
         self._save, self._clock, self._monotonic = save, clock, monotonic
         self.every, self.heartbeat = every, heartbeat
         self._connected, self._reconnects = False, 0
+        self._queue_depth = self._dropped = 0
         self._last_event: datetime | None = None
         self._fresh = False  # events came since the last write
         self._written = -float("inf")  # monotonic time of the last write asked for
         self._task: asyncio.Task[None] | None = None
         self._again = False
         self.writes = self.failures = 0
+        self._failing = False  # the last write failed (its warning was logged)
 
     def started(self) -> None:
         """The worker follows this PBX now, not connected yet (replaces a gone worker's row)."""
@@ -80,6 +83,10 @@ class AmiStateReporter:
     def event(self, at: datetime) -> None:
         """A message was read at ``at``; written with the next throttled write."""
         self._last_event, self._fresh = at, True
+
+    def counts(self, queue_depth: int, dropped: int) -> None:
+        """The client's queue depth and dropped messages now; written with the next write."""
+        self._queue_depth, self._dropped = queue_depth, dropped
 
     def tick(self) -> None:
         """Write if events came and ``every`` passed, or if ``heartbeat`` passed."""
@@ -116,6 +123,8 @@ class AmiStateReporter:
             self._last_event,
             self._clock(),
             self.worker,
+            self._queue_depth,
+            self._dropped,
         )
 
     def _write_soon(self) -> None:
@@ -134,12 +143,15 @@ class AmiStateReporter:
             try:
                 await asyncio.to_thread(self._save, state)
                 self.writes += 1
+                self._failing = False
             except Exception as exc:  # the next write tries again; the socket goes on
                 self.failures += 1
-                _log.warning(
-                    "AMI %s: could not store the connection state: %s",
-                    self.pbx,
-                    type(exc).__name__,
-                    extra={"pbx": self.pbx},
-                )
+                if not self._failing:  # one line per outage, not one per write
+                    _log.warning(
+                        "AMI %s: could not store the connection state: %s",
+                        self.pbx,
+                        type(exc).__name__,
+                        extra={"pbx": self.pbx},
+                    )
+                self._failing = True
             again = self._again

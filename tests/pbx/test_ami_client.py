@@ -14,6 +14,7 @@ import logging
 import random
 import socket
 import threading
+import unittest.mock
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,6 +37,7 @@ from phoneservice.pbx.client import (
     parse_targets,
     run_all,
 )
+from phoneservice.pbx.connection import LoginRefused
 from phoneservice.pbx.protocol import Message, read_recording
 
 TRACES = Path(__file__).resolve().parents[1] / "data" / "ami-traces"
@@ -46,6 +48,7 @@ FAST = {
     "pong_timeout": 0.3,
     "connect_timeout": 3.0,
     "backoff_initial": 0.02,
+    "backoff_window": 1.0,
     "backoff_max": 0.2,
 }
 T = TypeVar("T")
@@ -366,7 +369,7 @@ def test_a_bad_banner_is_retried_with_backoff_until_a_pbx_answers(
     feed, waited = run(scenario())
     assert feed.controls() == [Connected("pbx1", 3, BANNER)]  # failed attempts emit nothing
     assert feed.received() == stream_of(name)
-    assert waited >= 0.1 + 0.2  # at least half of each doubling backoff
+    assert waited >= 0.15 + 0.15  # each pause is at least 3/4 of backoff_initial
     assert caplog.text.count("not an AMI server") == 2
     assert simulator.connections == 3
     assert client.reconnects == 0
@@ -551,16 +554,185 @@ def refusals(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
 # (k) backoff
 
 
-def test_backoff_doubles_is_capped_and_jittered() -> None:
+DEFAULT_POLICY = (2.0, 60.0, 30.0)  # AmiClient's backoff_initial, backoff_window, backoff_max
+
+
+def test_backoff_is_about_2_s_for_the_first_minute_then_doubles_to_30_s() -> None:
     rng = random.Random(42)
-    delays = [backoff_delay(n, 0.5, 30.0, rng) for n in range(12)]
-    ceilings = [min(30.0, 0.5 * 2**n) for n in range(12)]
-    assert all(c / 2 <= d <= c for d, c in zip(delays, ceilings, strict=True))
-    assert max(delays) <= 30.0
-    assert len({round(d / c, 6) for d, c in zip(delays, ceilings, strict=True)}) == 12
+    quick = [backoff_delay(t, 0, DEFAULT_POLICY, rng) for t in range(0, 60, 2)]
+    assert all(1.5 <= d <= 2.5 for d in quick)
+    assert len({round(d, 6) for d in quick}) == len(quick)  # jittered: workers spread out
+    late = [backoff_delay(61.0, n, DEFAULT_POLICY, rng) for n in range(8)]
+    ceilings = [min(30.0, 2.0 * 2 ** (n + 1)) for n in range(8)]
+    assert all(c / 2 <= d <= c for d, c in zip(late, ceilings, strict=True))
+    assert max(late) <= 30.0
+    assert 15.0 <= backoff_delay(86_400.0, 10_000, DEFAULT_POLICY, rng) <= 30.0
     again = random.Random(42)
-    assert delays == [backoff_delay(n, 0.5, 30.0, again) for n in range(12)]  # seeded: repeatable
-    assert 15.0 <= backoff_delay(10_000, 0.5, 30.0, rng) <= 30.0
+    assert quick == [backoff_delay(t, 0, DEFAULT_POLICY, again) for t in range(0, 60, 2)]
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_a_pbx_back_after_21_s_is_tried_again_within_2_5_s(seed: int) -> None:
+    """Issue 11: the PBX was back after 21 s of a restart, the worker only after 40 s."""
+    attempts = pauses(random.Random(seed), until=21.0)
+    assert attempts[-1] - 21.0 <= 2.5
+    assert all(b - a <= 2.5 for a, b in itertools.pairwise([0.0, *attempts]))
+
+
+def pauses(rng: random.Random, until: float) -> list[float]:
+    """When a client with the default policy tries again in an outage that began at 0: a
+    fake clock that moves by each pause (an attempt at a refusing port costs nothing)."""
+    client = AmiClient(AmiTarget("pbx1", "127.0.0.1", 5038, USER, SECRET), rng=rng)
+    clock = FakeLoop()
+    client._outage = 0.0
+    attempts: list[float] = []
+    with clock.installed():
+        while not attempts or attempts[-1] < until:
+            clock.now += client._next_delay()
+            attempts.append(clock.now)
+    return attempts
+
+
+def test_a_long_outage_backs_off_to_30_s_and_a_refused_login_never_retries_quickly() -> None:
+    attempts = pauses(random.Random(7), until=600.0)
+    gaps = [b - a for a, b in itertools.pairwise([0.0, *attempts])]
+    early = [g for t, g in zip(attempts, gaps, strict=True) if t <= 60.0]
+    assert max(early) <= 2.5
+    assert max(gaps) <= 30.0 and max(gaps[-5:]) >= 15.0
+    assert len(attempts) < 60 // 1.5 + 600 // 15  # not a tight loop
+    client = AmiClient(AmiTarget("pbx1", "127.0.0.1", 5038, USER, SECRET), rng=random.Random(7))
+    clock = FakeLoop()
+    with clock.installed():
+        client._failed(LoginRefused("login refused: Authentication failed"))
+        assert client._next_delay() >= 2.0  # a wrong secret: no quick retries
+        assert all(client._next_delay() >= 4.0 for _ in range(3))
+
+
+def test_a_pbx_that_refuses_then_comes_back_is_reconnected_at_the_quick_pace(
+    serve: Serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The 21 s restart, scaled by 1/50: every pause while it refused was the quick one."""
+    caplog.set_level(logging.INFO, logger="phoneservice.pbx.client")
+    with socket.socket() as probe:  # a port that was free a moment ago refuses connections
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    scale = 1 / 50
+    options = {"backoff_initial": 2.0 * scale, "backoff_window": 60 * scale}
+    client = AmiClient(
+        AmiTarget("pbx1", "127.0.0.1", port, USER, SECRET),
+        **{**FAST, **options, "backoff_max": 30 * scale},
+    )
+    simulator = AmiSimulator([TRACES / "a-answered.ami"], username=USER, secret=SECRET, port=port)
+
+    async def scenario() -> Feed:
+        async with running(client):
+            await condition(lambda: client.epoch >= 3)  # refused a few times
+            await asyncio.sleep(21 * scale)
+            simulator.start()
+            return await Feed(client).until(got(1))
+
+    try:
+        feed = run(scenario())
+    finally:
+        simulator.stop()
+    assert isinstance(feed.items[0], Connected)
+    pauses = [float(r.args[1]) for r in caplog.records if "next attempt" in r.getMessage()]
+    assert len(pauses) >= 3
+    assert all(p <= 1.25 * options["backoff_initial"] for p in pauses)
+
+
+async def trickling_pbx(period: float, pings: list[str]) -> asyncio.Server:
+    """A loopback PBX that logs in, sends one event, then one byte every ``period`` s for
+    ever, never a whole message; it records the Pings it gets and never answers them."""
+
+    async def session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(f"{BANNER}\r\n".encode())
+        login = await reader.readuntil(b"\r\n\r\n")
+        action_id = Message(tuple(_lines(login))).action_id
+        writer.write(
+            f"Response: Success\r\nActionID: {action_id}\r\n"
+            "Message: Authentication accepted\r\n\r\nEvent: FullyBooted\r\n\r\n"
+            "Event: Trickle\r\nData: ".encode()
+        )
+        pinging = asyncio.create_task(_collect_pings(reader, pings))
+        try:
+            while True:
+                await asyncio.sleep(period)
+                writer.write(b"x")
+                await writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            pinging.cancel()
+            writer.close()
+
+    return await asyncio.start_server(session, "127.0.0.1", 0)
+
+
+def _lines(raw: bytes) -> list[tuple[str, str]]:
+    pairs = [line.partition(": ") for line in raw.decode().split("\r\n") if line]
+    return [(key, value) for key, _, value in pairs]
+
+
+async def _collect_pings(reader: asyncio.StreamReader, pings: list[str]) -> None:
+    with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+        while True:
+            action = Message(tuple(_lines(await reader.readuntil(b"\r\n\r\n"))))
+            pings.append(action.get("Action") or "")
+
+
+async def trickle_until_dropped(period: float, **options: Any) -> tuple[Feed, list[str]]:
+    """Run a client against the trickling PBX until its first connection ends."""
+    pings: list[str] = []
+    server = await trickling_pbx(period, pings)
+    port = server.sockets[0].getsockname()[1]
+    client = AmiClient(AmiTarget("pbx1", "127.0.0.1", port, USER, SECRET), **options)
+    runner = asyncio.create_task(client.run())
+    try:
+        feed = await Feed(client).until(lambda f: bool(f.controls()[1:]), timeout=60)
+    finally:
+        await client.close()
+        await asyncio.wait_for(runner, 5)
+        server.close()
+        for task in asyncio.all_tasks() - {asyncio.current_task()}:
+            task.cancel()
+        await server.wait_closed()
+    return feed, pings
+
+
+def test_a_pbx_trickling_bytes_that_never_make_a_message_is_a_dead_connection() -> None:
+    """Issue 11: one byte every 2 s kept the old client "connected" for ever (scaled here)."""
+    feed, pings = run(trickle_until_dropped(0.05, **FAST))
+    assert [m.event for m in feed.received()] == ["FullyBooted"]
+    dropped = feed.controls()[1]
+    assert isinstance(dropped, Disconnected) and dropped.reason.startswith("no-pong")
+    assert "Ping" in pings
+
+
+@pytest.mark.slow
+def test_one_byte_every_2_s_is_a_dead_connection_within_15_s_with_the_defaults() -> None:
+    """The issue's own case at real pace: the default Ping after 8 s quiet, 5 s for its answer."""
+    client = AmiClient(AmiTarget("pbx1", "127.0.0.1", 5038, USER, SECRET))
+    assert client.ping_interval + client.pong_timeout <= 15.0
+    feed, pings = run(trickle_until_dropped(2.0))
+    dropped = feed.controls()[1]
+    assert isinstance(dropped, Disconnected) and dropped.reason.startswith("no-pong")
+    assert pings == ["Ping"]
+
+
+class FakeLoop:
+    """Stands in for the running loop's clock, for the client's delay bookkeeping."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def time(self) -> float:
+        return self.now
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator[None]:
+        with unittest.mock.patch("asyncio.get_running_loop", return_value=self):
+            yield
 
 
 def test_a_refused_connection_is_retried_with_growing_pauses(
@@ -572,6 +744,7 @@ def test_a_refused_connection_is_retried_with_growing_pauses(
     client = AmiClient(
         AmiTarget("pbx1", "127.0.0.1", port, USER, SECRET),
         backoff_initial=0.01,
+        backoff_window=0.03,
         backoff_max=0.08,
         rng=random.Random(1),
     )
@@ -600,7 +773,8 @@ def test_every_recording_arrives_exactly_as_the_parser_reads_the_file(
     rng = random.Random(name)
     largest = 4096 if (TRACES / name).stat().st_size > 500_000 else rng.choice([7, 64, 1500])
     simulator = serve([TRACES / name], chunks=(1, largest), seed=rng.randrange(1000), answer_wait=0)
-    client = client_for(simulator)
+    # Delivery, not liveness: a loaded machine must not turn a slow Ping answer into a drop.
+    client = client_for(simulator, ping_interval=5.0, pong_timeout=5.0)
 
     async def scenario() -> Feed:
         async with running(client):
@@ -694,3 +868,54 @@ def test_bad_client_settings_are_refused_at_once() -> None:
         AmiClient(target, ping_interval=0, pong_timeout=-1)
     with pytest.raises(ValueError, match="backoff"):
         AmiClient(target, backoff_initial=5, backoff_max=1)
+
+
+async def oversized_pbx(connections: list[int]) -> asyncio.Server:
+    """A loopback PBX whose first connection sends a message of 1.2 MiB; later ones are quiet."""
+
+    async def session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(len(connections))
+        writer.write(f"{BANNER}\r\n".encode())
+        login = Message(tuple(_lines(await reader.readuntil(b"\r\n\r\n"))))
+        writer.write(
+            f"Response: Success\r\nActionID: {login.action_id}\r\n"
+            "Message: Authentication accepted\r\n\r\nEvent: FullyBooted\r\n\r\n".encode()
+        )
+        if len(connections) == 1:
+            huge = b"Event: Huge\r\nCallerIDNum: 4520000000\r\nData: " + b"7" * 1_200_000
+            writer.write(huge + b"\r\n\r\nEvent: After\r\n\r\n")
+        with contextlib.suppress(ConnectionError):
+            await _collect_pings(reader, [])
+        writer.close()
+
+    return await asyncio.start_server(session, "127.0.0.1", 0)
+
+
+def test_a_message_over_1_mib_drops_the_connection_naming_its_size_never_its_content(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def scenario() -> tuple[Feed, AmiClient]:
+        server = await oversized_pbx([])
+        port = server.sockets[0].getsockname()[1]
+        client = AmiClient(AmiTarget("pbx1", "127.0.0.1", port, USER, SECRET), **FAST)
+        runner = asyncio.create_task(client.run())
+        try:
+            feed = await Feed(client).until(connected(2))
+        finally:
+            await client.close()
+            await asyncio.wait_for(runner, 5)
+            server.close()
+            for task in asyncio.all_tasks() - {asyncio.current_task()}:
+                task.cancel()
+            await server.wait_closed()
+        return feed, client
+
+    feed, client = run(scenario())
+    assert [m.event for m in feed.received(1)] == ["FullyBooted"]
+    dropped = feed.controls()[1]
+    assert isinstance(dropped, Disconnected) and dropped.reason.startswith("oversized")
+    assert "1048576" in dropped.reason
+    assert client.oversized == 1
+    assert "4520000000" not in caplog.text + dropped.reason
+    assert "7777" not in caplog.text
+    assert "1048576" in caplog.text  # the log line names the size

@@ -14,12 +14,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from phoneservice.pbx.protocol import (
-    OUTPUT_KEY,
+    MAX_MESSAGE,
     RAW_KEY,
+    Framer,
     Message,
+    MessageTooLarge,
     encode_action,
     parse,
     parse_banner,
+    parse_dicts,
     read_recording,
     split_recording,
 )
@@ -184,24 +187,101 @@ def test_an_incomplete_message_is_all_rest(raw: bytes) -> None:
     assert parse(raw) == ([], raw)
 
 
-LEGACY_COMMAND = (
+FOLLOWS_ANSWER = (
     b"Response: Follows\r\nPrivilege: Command\r\nActionID: c-1\r\n"
     b"Channel  Location\nSIP/1: up\n\nlast line\n--END COMMAND--\r\n\r\n"
     b"Event: After\r\n\r\n"
 )
 
 
-def test_legacy_command_output_is_kept_as_output_lines() -> None:
-    messages, rest = parse(LEGACY_COMMAND)
+def test_a_pre_14_follows_answer_is_not_special_and_ends_at_its_first_blank_line() -> None:
+    """Asterisk >= 14 answers Command with Output headers; no recording has a Follows."""
+    assert not [p.name for p in TRACES.glob("*.ami") if b"Response: Follows" in p.read_bytes()]
+    messages, rest = parse(FOLLOWS_ANSWER)
     assert rest == b""
-    assert [m.response or m.event for m in messages] == ["Follows", "After"]
-    assert messages[0].action_id == "c-1"
-    assert messages[0].get_all(OUTPUT_KEY) == ("Channel  Location", "SIP/1: up", "", "last line")
+    assert [m.response or m.event for m in messages] == ["Follows", None, "After"]
+    assert messages[0].get_all(RAW_KEY) == ("Channel  Location",)
+    assert messages[1].get_all(RAW_KEY) == ("last line", "--END COMMAND--")
 
 
-def test_legacy_command_output_waits_for_its_end_marker_across_blank_lines() -> None:
-    torn = LEGACY_COMMAND[: LEGACY_COMMAND.index(b"last line")]
-    assert parse(torn) == ([], torn)
+def frame_in_pieces(data: bytes, sizes: list[int], **options: Any) -> tuple[Framer, list[Message]]:
+    """Feed ``data`` (after the banner) to a :class:`Framer`, one read of each size at a time."""
+    framer, messages, position = Framer(**options), [], 0
+    for size in sizes:
+        messages += framer.feed(data[position : position + size])
+        position += size
+    return framer, messages
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in TRACES.glob("*.ami")))
+def test_the_framer_reads_every_recording_as_parse_does_and_looks_at_each_byte_once(
+    name: str,
+) -> None:
+    banner, body = parse_banner((TRACES / name).read_bytes())
+    sizes = random_sizes(len(body), random.Random(name), largest=300)
+    framer, messages = frame_in_pieces(body, sizes)
+    assert banner is not None
+    assert messages == parse(body)[0]
+    assert framer.pending == len(parse(body)[1])
+    assert framer.scanned <= len(body) + 2 * len(sizes)
+
+
+def test_the_framer_gives_dicts_as_parse_dicts_does() -> None:
+    body = parse_banner((TRACES / "a-answered.ami").read_bytes())[1]
+    framer = Framer()
+    dicts = [d for n in range(0, len(body), 1000) for d in framer.feed_dicts(body[n : n + 1000])]
+    assert dicts == parse_dicts(body)[0]
+
+
+NEVER_ENDING = [
+    ("follows without its end", b"Response: Follows\r\nPrivilege: Command\r\n", b"line\n"),
+    ("a header that never ends", b"Event: X\r\nValue: ", b"9" * 97),
+    ("no line breaks at all", b"", b"garbage "),
+]
+
+
+@pytest.mark.parametrize(
+    ("head", "line"), [c[1:] for c in NEVER_ENDING], ids=[c[0] for c in NEVER_ENDING]
+)
+def test_a_5_mb_message_without_an_end_is_refused_at_the_limit_in_linear_work(
+    head: bytes, line: bytes
+) -> None:
+    """The old parser searched the whole buffer again on every read: quadratic work."""
+    data = head + line * (5_000_000 // len(line))
+    framer, fed, refused = Framer(), 0, None
+    for position in range(0, len(data), 4096):
+        try:
+            framer.feed(data[position : position + 4096])
+        except MessageTooLarge as exc:
+            refused = exc
+            break
+        fed += len(data[position : position + 4096])
+    assert refused is not None
+    assert MAX_MESSAGE < refused.size <= MAX_MESSAGE + 4096
+    assert fed <= MAX_MESSAGE
+    assert framer.scanned <= fed + 4096 + 2 * (fed // 4096 + 1)
+    assert "9999" not in str(refused) and "line" not in str(refused)  # never the content
+
+
+def test_a_message_at_the_limit_passes_and_one_byte_more_is_refused() -> None:
+    limit = 1000
+    head, end = b"Event: Big\r\nValue: ", b"\r\n\r\n"
+    fits = head + b"x" * (limit - len(head) - len(end)) + end
+    framer = Framer(limit=limit)
+    assert framer.feed(fits[:600]) == []
+    assert [m.event for m in framer.feed(fits[600:] + b"Event: Next\r\n\r\n")] == ["Big", "Next"]
+    too_big = head + b"x" * (limit - len(head) - len(end) + 1) + end
+    framer = Framer(limit=limit)
+    framer.feed(too_big[:600])
+    with pytest.raises(MessageTooLarge):
+        framer.feed(too_big[600:])
+
+
+def test_the_framer_starts_with_bytes_read_before_it() -> None:
+    framer = Framer(b"Event: A\r\n\r\nEvent: B\r")
+    assert framer.pending == len(b"Event: A\r\n\r\nEvent: B\r")
+    assert [m.event for m in framer.feed(b"\n\r\n")] == ["A", "B"]
+    assert framer.pending == 0
 
 
 BANNERS = [

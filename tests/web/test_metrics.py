@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -161,6 +162,48 @@ def test_pbx_state_rows_become_ami_metrics_and_readyz(database_url, lab):
         ("pbx-b", False, True),
     ]
     assert body["ami"]["pbx"][0]["last_event_age_s"] == 12
+
+
+def test_the_ami_queue_depth_and_dropped_messages_are_metrics(database_url, lab):
+    states = PbxStateService(session_factory(create_engine_for(database_url)))
+    states.save(PbxState("pbx-a", True, 0, NOW, NOW, "host:1", queue_depth=17, dropped=2))
+    states.save(PbxState("pbx-b", False, 0, None, NOW, "host:1"))
+    _, samples = scrape(app_on(database_url, lab, NOW))
+    assert value(samples, "phoneservice_ami_queue_depth", pbx="pbx-a") == 17
+    assert value(samples, "phoneservice_ami_dropped_total", pbx="pbx-a") == 2
+    assert value(samples, "phoneservice_ami_queue_depth", pbx="pbx-b") == 0
+    assert value(samples, "phoneservice_ami_dropped_total", pbx="pbx-b") == 0
+
+
+def test_the_reporter_writes_the_clients_queue_depth_and_dropped_messages():
+    saved: list[PbxState] = []
+
+    async def scenario() -> None:
+        reporter = AmiStateReporter("lab", saved.append, "host:1", clock=lambda: NOW)
+        reporter.counts(queue_depth=5, dropped=1)
+        reporter.connected(0)
+        await reporter.written()
+
+    asyncio.run(scenario())
+    assert (saved[-1].queue_depth, saved[-1].dropped) == (5, 1)
+
+
+def test_the_follower_hands_the_clients_counts_to_the_reporter():
+    """Dropped = queue overflows plus messages refused for their size."""
+    saved: list[PbxState] = []
+    client = SimpleNamespace(
+        target=SimpleNamespace(name="lab"), queue_depth=3, dropped=1, oversized=2, reconnects=0
+    )
+
+    async def scenario() -> None:
+        reporter = AmiStateReporter("lab", saved.append, "host:1", clock=lambda: NOW)
+        follower = PbxFollower(client, call_log=None, state=reporter)  # type: ignore[arg-type]
+        follower._report(None)
+        reporter.started()
+        await reporter.written()
+
+    asyncio.run(scenario())
+    assert (saved[-1].queue_depth, saved[-1].dropped) == (3, 3)
 
 
 def test_a_later_write_keeps_the_last_event_when_it_has_none(database_url):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import Blueprint, Response, current_app
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
 from prometheus_client.registry import Collector
@@ -27,6 +27,7 @@ from phoneservice.web import EXTENSION, SETTINGS
 from phoneservice.web.ops.health import monitoring
 
 blueprint = Blueprint("metrics", __name__)
+WORKER_PREFIX = "phoneservice_store_"  # the worker's in-memory metrics (process registry)
 
 
 @dataclass
@@ -88,10 +89,19 @@ class PhoneserviceCollector(Collector):
             "1 if the database answered this scrape's queries, else 0",
             value=1 if facts.database else 0,
         )
+        yield from worker_metrics()  # when ``run`` hosts the worker: even if the database is away
         if facts.database:
             yield from call_metrics(facts.calls, facts.units)
             yield from callback_metrics(facts.callbacks, facts.units)
             yield from ami_metrics(facts.pbx, facts.now)
+
+
+def worker_metrics() -> Iterator[Metric]:
+    """The worker's own counts in this process (``phoneservice run``): finished calls held
+    in memory and failed stores. They are in memory only: a web without a worker has none."""
+    for family in REGISTRY.collect():
+        if family.name.startswith(WORKER_PREFIX):
+            yield family
 
 
 def registry_metrics(state: ReloadState) -> Iterator[Metric]:
@@ -177,10 +187,23 @@ def ami_metrics(states: list[PbxState], now: datetime) -> Iterator[Metric]:
         "seconds since the worker last wrote the PBX's state (it does every 30 s at least)",
         labels=["pbx"],
     )
+    queue_depth = GaugeMetricFamily(
+        "phoneservice_ami_queue_depth",
+        "AMI messages the worker has received from the PBX but not handled yet",
+        labels=["pbx"],
+    )
+    dropped = CounterMetricFamily(
+        "phoneservice_ami_dropped_total",
+        "AMI messages dropped (over the size limit, or the queue full), each followed by a "
+        "reconnect and a resync, since the active worker started",
+        labels=["pbx"],
+    )
     for state in states:
         connected.add_metric([state.pbx], 1 if state.connected and not is_stale(state, now) else 0)
         reconnects.add_metric([state.pbx], state.reconnects)
         state_age.add_metric([state.pbx], (now - state.updated_at).total_seconds())
+        queue_depth.add_metric([state.pbx], state.queue_depth)
+        dropped.add_metric([state.pbx], state.dropped)
         if state.last_event_at is not None:
             event_age.add_metric([state.pbx], (now - state.last_event_at).total_seconds())
-    yield from (connected, reconnects, event_age, state_age)
+    yield from (connected, reconnects, event_age, state_age, queue_depth, dropped)
