@@ -274,6 +274,11 @@ class CallbackService:
             session.commit()
         return CallbackView(stored, stored.overdue(when))
 
+    def sent_calls(self, pbx_units: Collection[str] | None = None) -> builtins.list[str]:
+        """ChannelIds of calls sent (of ``pbx_units``) still without an outcome."""
+        with self.sessions() as session:
+            return CallbackRepository(session).sent_calls(pbx_units)
+
     def lose_stale_calls(self, now: datetime | None = None) -> int:
         """Placed calls requested more than LOST_AFTER ago without an outcome become lost."""
         at = self._at(now)

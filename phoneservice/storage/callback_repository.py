@@ -21,6 +21,7 @@ from phoneservice.domain.callbacks.rules import (
     LOST,
     OPEN,
     REQUESTED,
+    SENT,
     Attempt,
     Callback,
 )
@@ -110,6 +111,18 @@ class CallbackRepository:
             (int(row["callback_id"]), to_attempt(row), str(row["caller_number"]), str(row["unit"]))
             for row in self._session.execute(query).mappings()
         ]
+
+    def sent_calls(self, units: Collection[str] | None) -> builtins.list[str]:
+        """The ChannelIds of calls sent to the PBX whose outcome is not known yet."""
+        query = (
+            select(ATTEMPTS.c.channel_id)
+            .join(CALLBACKS, CALLBACKS.c.id == ATTEMPTS.c.callback_id)
+            .where(ATTEMPTS.c.status == SENT, ATTEMPTS.c.outcome.is_(None))
+            .order_by(ATTEMPTS.c.at, ATTEMPTS.c.id)
+        )
+        if units is not None:
+            query = query.where(CALLBACKS.c.unit.in_(sorted(units)))
+        return [str(row[0]) for row in self._session.execute(query) if row[0]]
 
     def set_call_status(self, channel_id: str, before: Collection[str], after: str) -> bool:
         """Move a placed call without outcome from a status in ``before`` to ``after``."""

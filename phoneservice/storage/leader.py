@@ -14,6 +14,7 @@ import fcntl
 import logging
 import os
 import socket
+import time
 from abc import ABC, abstractmethod
 from datetime import UTC, datetime
 from pathlib import Path
@@ -32,6 +33,7 @@ LOCK_SUFFIX = ".worker.lock"
 # schema, so deployments in separate schemas of one database each get their own worker.
 # Two-int keys never collide with the one-bigint key that migrations take.
 _LOCK_CLASS = 0x77726B72
+RETRY_FIRST, RETRY_CAP = 1.0, 30.0  # seconds between attempts to take back a doubted lock
 # The lock connection must notice a dead network quickly (client side: keepalives and an
 # unacknowledged-send limit) and the server must end the session of a dead worker host
 # (server side: per-session keepalives), so that the standby can take over.
@@ -95,11 +97,14 @@ class LeaderLock(ABC):
     async def wait_acquire(self, poll: float = 1.0, stop: asyncio.Event | None = None) -> bool:
         """Poll until the lock is ours (True) or ``stop`` is set (False); log once."""
         stop = stop or asyncio.Event()
-        waiting = False
+        waiting = unreachable = False
         while not stop.is_set():
-            if await asyncio.to_thread(self._attempt):
+            got = await asyncio.to_thread(self.attempt, not unreachable)
+            if got:
                 return True
-            if not waiting:
+            if got is None:
+                unreachable = True
+            elif not waiting:
                 waiting = True
                 _log.info("worker standby: another worker holds the lock on %s", self.name)
             with contextlib.suppress(TimeoutError):
@@ -107,13 +112,14 @@ class LeaderLock(ABC):
                     await stop.wait()
         return False
 
-    def _attempt(self) -> bool:
-        """One try; a database that cannot be reached counts as "not yet"."""
+    def attempt(self, say: bool = True) -> bool | None:
+        """One try; None when the database cannot be reached (logged only if ``say``)."""
         try:
             return self.try_acquire()
         except Exception as exc:
-            _log.warning("leader lock on %s: cannot try it: %s", self.name, _brief(exc))
-            return False
+            if say:
+                _log.warning("leader lock on %s: cannot try it: %s", self.name, _brief(exc))
+            return None
 
 
 class FileLeaderLock(LeaderLock):
@@ -128,7 +134,9 @@ class FileLeaderLock(LeaderLock):
     def try_acquire(self) -> bool:
         """Lock the file without blocking; write who holds it into it."""
         if self._fd is not None:
-            return self.still_held()
+            if self.still_held():
+                return True
+            self.release()  # the file was removed or replaced: lock the one there now
         fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -201,7 +209,7 @@ class PostgresLeaderLock(LeaderLock):
                 _HELD_SQL, {"cls": _LOCK_CLASS, "obj": self._key}
             ).scalar()
         except Exception as exc:
-            _log.error("leader lock on %s: connection lost: %s", self.name, _brief(exc))
+            _log.warning("leader lock on %s: connection lost: %s", self.name, _brief(exc))
             self._drop()
             return False
         if not held:
@@ -241,26 +249,79 @@ class PostgresLeaderLock(LeaderLock):
                 connection.close()
 
 
-async def watch(lock: LeaderLock, stop: asyncio.Event, every: float, deadline: float) -> bool:
-    """Check the lock every ``every`` s until ``stop``; on loss set ``stop``, return True.
+class Leadership:
+    """Whether the active worker may take the actions only one worker may take.
 
-    A check that takes longer than ``deadline`` counts as lost: a connection that hangs
-    may be one the server has already dropped, and the standby may be active by now.
+    Placing callback calls and the scheduled jobs ask it; following the PBX and storing
+    calls do not (stored calls are idempotent by ``(pbx, uniqueid)``).
     """
+
+    def __init__(self) -> None:
+        self.confirmed = True
+
+
+async def watch(
+    lock: LeaderLock,
+    stop: asyncio.Event,
+    every: float,
+    deadline: float,
+    leadership: Leadership | None = None,
+    retry_cap: float = RETRY_CAP,
+) -> bool:
+    """Check the lock every ``every`` s until ``stop``; True when another worker took it.
+
+    A check that fails or takes longer than ``deadline`` (a connection that hangs may be
+    one the server has already dropped) puts the lock in doubt: ``leadership`` is not
+    confirmed, and the lock is taken again with a capped backoff. It ends the doubt when
+    the lock is ours again; when another worker holds it, ``stop`` is set (this worker
+    steps down to standby). One log line when the doubt starts, one when it ends.
+    """
+    leadership = leadership or Leadership()
+    doubt_since: float | None = None
+    wait = every
     while not stop.is_set():
-        try:
-            async with asyncio.timeout(deadline):
-                held = await asyncio.to_thread(lock.still_held)
-        except TimeoutError:
-            held = False
-        if not held:
-            _log.error("worker lost the leader lock on %s: stopping", lock.name)
+        found = await _confirm(lock, deadline)
+        if found == "taken":
+            leadership.confirmed = False
+            _log.error("worker lost the leader lock on %s: another worker holds it", lock.name)
             stop.set()
             return True
+        held = found != "unknown"
+        if held and doubt_since is not None:
+            took = time.monotonic() - doubt_since
+            _log.warning("leader lock on %s: ours again after %.0f s", lock.name, took)
+            doubt_since, wait = None, every
+        elif found == "retaken":
+            _log.warning("leader lock on %s: lost and taken back at once", lock.name)
+        elif not held and doubt_since is None:
+            _log.error(
+                "leader lock on %s: cannot be confirmed; callbacks and scheduled jobs "
+                "pause until it is",
+                lock.name,
+            )
+            doubt_since, wait = time.monotonic(), RETRY_FIRST
+        elif not held:
+            wait = min(wait * 2, retry_cap)
+        leadership.confirmed = held
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(every):
+            async with asyncio.timeout(wait):
                 await stop.wait()
     return False
+
+
+async def _confirm(lock: LeaderLock, deadline: float) -> str:
+    """``held`` (still ours), ``retaken`` (lost, then taken again), ``taken`` (another
+    worker holds it) or ``unknown`` (the database is away, or the check hangs)."""
+    try:
+        async with asyncio.timeout(deadline):
+            if await asyncio.to_thread(lock.still_held):
+                return "held"
+            got = await asyncio.to_thread(lock.attempt, False)
+    except TimeoutError:
+        return "unknown"
+    if got is None:
+        return "unknown"
+    return "retaken" if got else "taken"
 
 
 def holder() -> str:

@@ -62,6 +62,10 @@ class OriginateOutbox:
             return False
         return True
 
+    def sent(self) -> list[str]:
+        """ChannelIds sent to this PBX (by this worker or one before it) still undecided."""
+        return self.service.sent_calls(self.units)
+
     def mark_sent(self, channel_id: str) -> bool:
         """Take one (committed); False when another worker took it."""
         return self.service.mark_sent(channel_id)

@@ -14,9 +14,15 @@ import signal
 from collections.abc import Callable
 from datetime import datetime
 
-from phoneservice.domain.callbacks.originate import FAILED, OriginateWatch
+from phoneservice.domain.callbacks.originate import (
+    FAILED,
+    OUTCOME_FAMILY,
+    OriginateWatch,
+    stored_outcome,
+)
 from phoneservice.domain.callbacks.rules import LOST
 from phoneservice.pbx.client import (
+    AmiActionFailed,
     AmiClient,
     AmiError,
     Connected,
@@ -27,13 +33,17 @@ from phoneservice.pbx.client import (
 from phoneservice.services.callbacks import OriginateJob
 from phoneservice.services.calllog import FLUSH_SECONDS, CallLog
 from phoneservice.services.clock import system_clock
+from phoneservice.storage.leader import Leadership
 from phoneservice.worker.amistate import AmiStateReporter
 from phoneservice.worker.dialer import OriginateOutbox
+from phoneservice.worker.outage import MAX_PENDING, StoreOutage
 
 _log = logging.getLogger(__name__)
 RESYNC_TIMEOUT = 30.0
 ORIGINATE_EVERY = 1.0  # seconds between looks at the outbox of placed calls
 ORIGINATE_TIMEOUT = 10.0  # for the Originate's own response (Async: the call goes on)
+OUTCOME_TIMEOUT = 10.0  # for a DBGet of a callback call's stored outcome after a reconnect
+NOT_FOUND = "Database entry not found"  # Asterisk's DBGet answer when no entry exists
 __all__ = ["PbxFollower", "follow_all", "stop_on_signals", "watch_overrides"]
 OVERRIDE_POLL = 15.0  # seconds between looks at the stored overrides (docs/worker.md)
 
@@ -48,6 +58,7 @@ class PbxFollower:
         clock: Callable[[], datetime] = system_clock,
         originates: OriginateOutbox | None = None,
         state: AmiStateReporter | None = None,
+        leadership: Leadership | None = None,
     ) -> None:
         self.client = client
         self.call_log = call_log
@@ -57,8 +68,11 @@ class PbxFollower:
         self._recheck = asyncio.Event()
         self.originates = originates
         self.watch = OriginateWatch()
-        self._watched: set[str] = set()  # ChannelIds sent on this connection, still undecided
+        self._watched: set[str] = set()  # ChannelIds sent, still undecided (across drops)
         self._next_originate = 0.0
+        self.leadership = leadership  # callbacks are placed only while it is confirmed
+        self.outage = StoreOutage(client.target.name)
+        self._recheck_since: datetime | None = None  # after calls were dropped at the bound
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Handle items until ``stop`` is set; a bad item or a failed store never stops it."""
@@ -71,6 +85,7 @@ class PbxFollower:
                 self._report(item)
                 if item is not None:
                     await self._safely(item)
+                    self._bound()
                 if self.call_log.due():
                     await self._flush()
                 if self._originates_due():
@@ -87,6 +102,8 @@ class PbxFollower:
         state = self.state
         if state is None:
             return
+        client = self.client
+        state.counts(client.queue_depth, client.dropped + client.oversized)
         if isinstance(item, Received):
             state.event(item.received_at)
         elif isinstance(item, Connected):
@@ -103,14 +120,16 @@ class PbxFollower:
         """Store calls queue_log finished that the live stream did not log; warn if any."""
         self._recheck.clear()
         reader, at = self.call_log.queue_log, self.call_log.last_seen
-        if reader is None or at is None:
+        if reader is None or at is None or self.outage.active:
             return
+        since, self._recheck_since = self._recheck_since, None
         try:
             entries = await asyncio.to_thread(lambda: list(reader()))
-            missed = self.call_log.missed_by_stream(entries, at)
+            missed = self.call_log.missed_by_stream(entries, at, since)
             added = await asyncio.to_thread(self.call_log.store, missed, at) if missed else 0
         except Exception:
             self.failures += 1
+            self._recheck_since = self._recheck_since or since  # try the same span again
             _log.exception("AMI %s: queue_log check failed", self.client.target.name)
             return
         if added:
@@ -155,21 +174,37 @@ class PbxFollower:
                     await self._resolve(result.channel_id, result.outcome, item.received_at)
         elif isinstance(item, Disconnected):
             self.call_log.disconnected(self.call_log.last_seen or self.clock())
-            await self._lose_watched()
+            self.watch = OriginateWatch()  # undecided calls are asked for after the reconnect
         elif isinstance(item, Connected):
             await self.resync()
+            await self._recover_outcomes()
             self._next_originate = 0.0  # place what waits right after the resync
 
     async def resync(self) -> None:
-        """Ask which channels live, then finish (and reconcile) the calls that vanished."""
+        """Ask which channels live and who waits in which queue; take the calls over.
+
+        Each answer is timed when it came: ``Duration`` and ``Wait`` count back from
+        there, never from the last event before the gap. Then the calls that vanished
+        are finished (and reconciled).
+        """
         try:
             rows = await self.client.list_action("CoreShowChannels", timeout=RESYNC_TIMEOUT)
         except AmiError as exc:  # the next connection resyncs again; calls stay in flight
             _log.warning("AMI %s: resync failed: %s", self.client.target.name, exc)
             return
-        at = self.call_log.last_seen or self.clock()
-        self.call_log.resynced([row.as_dict() for row in rows], at)
+        self.call_log.resynced([row.as_dict() for row in rows], self.clock())
+        await self._queue_status()
         await self._flush()
+
+    async def _queue_status(self) -> None:
+        """The callers waiting now (QueueStatus): their ``Wait`` times the joins not seen."""
+        try:
+            items = await self.client.list_action("QueueStatus", timeout=RESYNC_TIMEOUT)
+        except AmiError as exc:  # joins stay timed by what follows (HoldTime, queue_log)
+            _log.warning("AMI %s: QueueStatus failed: %s", self.client.target.name, exc)
+            return
+        entries = [item.as_dict() for item in items if item.event == "QueueEntry"]
+        self.call_log.queue_status(entries, self.clock())
 
     def _originates_due(self) -> bool:
         """Whether it is time to look at the outbox (never without one)."""
@@ -185,7 +220,7 @@ class PbxFollower:
         """
         outbox = self.originates
         self._next_originate = asyncio.get_running_loop().time() + ORIGINATE_EVERY
-        if outbox is None or not self.client.connected:
+        if outbox is None or not self.client.connected or not self._may_place():
             return
         try:
             jobs = await asyncio.to_thread(outbox.due)
@@ -194,9 +229,18 @@ class PbxFollower:
                     break
                 if await asyncio.to_thread(outbox.mark_sent, job.channel_id):
                     await self._originate(outbox, job)
-        except Exception:
+        except Exception as exc:  # the database is away: one line per outage
             self.failures += 1
-            _log.exception("AMI %s: placing callback calls failed", self.client.target.name)
+            self.outage.failed(exc, len(self.call_log.pending))
+        else:
+            if self.outage.active and not self.call_log.pending:
+                self.outage.succeeded(0)  # else the next store ends the outage
+
+    def _may_place(self) -> bool:
+        """Not while the leader lock is in doubt; during an outage, at the retry times."""
+        if self.leadership is not None and not self.leadership.confirmed:
+            return False
+        return self.outage.may_try()
 
     async def _originate(self, outbox: OriginateOutbox, job: OriginateJob) -> None:
         """Send one Originate; watch for its outcome, or record that it failed."""
@@ -213,13 +257,58 @@ class PbxFollower:
         self.watch.expect(response.action_id or "", job.channel_id)
         self._watched.add(job.channel_id)
 
-    async def _lose_watched(self) -> None:
-        """The connection dropped: the outcome of calls sent on it will never be told."""
+    async def _recover_outcomes(self) -> None:
+        """After a reconnect, decide each call sent before the drop from what the PBX kept:
+        the DIALSTATUS the dialplan stored (DBGet), else the call is still up and followed
+        on; ``lost`` only when neither tells (docs/callbacks.md)."""
         if self.originates is None:
             return
-        lost, self._watched, self.watch = sorted(self._watched), set(), OriginateWatch()
-        for channel_id in lost:
-            await self._resolve(channel_id, LOST, self.clock())
+        try:  # calls a worker before this one sent, too (a restart, a takeover)
+            self._watched |= set(await asyncio.to_thread(self.originates.sent))
+        except Exception as exc:
+            _log.error("AMI %s: sent callback calls not read: %s", self.client.target.name, exc)
+        unknown = []
+        for channel_id in sorted(self._watched):
+            try:
+                status = await self._stored_status(channel_id)
+            except AmiError as exc:  # no answer: the next connection asks again
+                _log.warning("AMI %s: callback outcomes not read: %s", self.client.target.name, exc)
+                return
+            if status is None:
+                unknown.append(channel_id)
+            else:
+                self._watched.discard(channel_id)
+                await self._resolve(channel_id, stored_outcome(status), self.clock())
+        live = await self._live_channels() if unknown else set()
+        for channel_id in unknown:
+            if channel_id in live:
+                self.watch.follow(channel_id)
+            else:
+                self._watched.discard(channel_id)
+                await self._resolve(channel_id, LOST, self.clock())
+
+    async def _stored_status(self, channel_id: str) -> str | None:
+        """The DIALSTATUS the dialplan stored for a call; None when the PBX has none."""
+        fields = [("Family", OUTCOME_FAMILY), ("Key", channel_id)]
+        try:
+            items = await self.client.list_action("DBGet", fields, timeout=OUTCOME_TIMEOUT)
+        except AmiActionFailed as exc:
+            if exc.response.get("Message") != NOT_FOUND:
+                _log.warning(
+                    "AMI %s: DBGet of call %s: %s", self.client.target.name, channel_id, exc
+                )
+            return None
+        values = [item.get("Val") for item in items if item.event == "DBGetResponse"]
+        return next((value or "" for value in values), None)
+
+    async def _live_channels(self) -> set[str]:
+        """The Uniqueids and Linkedids of the channels up now; empty if the PBX cannot say."""
+        try:
+            rows = await self.client.list_action("CoreShowChannels", timeout=RESYNC_TIMEOUT)
+        except AmiError as exc:
+            _log.warning("AMI %s: no channel list for callbacks: %s", self.client.target.name, exc)
+            return set()
+        return {row.get(key) or "" for row in rows for key in ("Uniqueid", "Linkedid")} - {""}
 
     async def _resolve(self, channel_id: str, outcome: str, at: datetime) -> None:
         """Store what became of a placed call, off the event loop; log (not raise) a failure."""
@@ -240,15 +329,40 @@ class PbxFollower:
         """Store finished calls off the event loop; keep them pending if storage fails."""
         if not self.call_log.flush_needed(final):
             return
+        if not (final or self.outage.may_try()):
+            self.outage.pending(len(self.call_log.pending))
+            return
+        before = self.call_log.stored
         try:
             await asyncio.to_thread(self.call_log.flush, final)
-        except Exception:
+        except Exception as exc:  # kept pending; one line per outage, not per attempt
             self.failures += 1
-            _log.exception(
-                "AMI %s: storing %d call(s) failed; will retry",
-                self.client.target.name,
-                len(self.call_log.pending),
-            )
+            self.outage.failed(exc, len(self.call_log.pending))
+            if final:
+                _log.error(
+                    "AMI %s: stopping with %d call(s) not stored",
+                    self.client.target.name,
+                    len(self.call_log.pending),
+                )
+        else:
+            if self.outage.active:
+                self.outage.succeeded(self.call_log.stored - before)
+                if self._recheck_since is not None:
+                    self._recheck.set()  # calls dropped at the bound: queue_log has them
+        self.outage.pending(len(self.call_log.pending))
+
+    def _bound(self) -> None:
+        """Drop the oldest finished calls beyond ``MAX_PENDING`` (said once per outage)."""
+        pending = self.call_log.pending
+        excess = len(pending) - MAX_PENDING
+        if excess <= 0:
+            return
+        earliest = min(call.arrived_at for call in pending[:excess])
+        if self._recheck_since is None or earliest < self._recheck_since:
+            self._recheck_since = earliest
+        del pending[:excess]
+        self.outage.overflow(excess)
+        self.outage.pending(len(pending))
 
 
 async def follow_all(followers: list[PbxFollower], stop: asyncio.Event) -> None:

@@ -2,9 +2,9 @@
 
 A worker waits (standby) until it holds the leader lock; the active worker connects (the
 schema was checked at start; ``run`` migrates it), reads the stored overrides, follows
-every PBX of ``PHONESERVICE_AMI_URL`` and runs the scheduler until a signal, or until it
-loses the lock. ``run`` hosts the same worker
-in a :class:`WorkerThread` beside the web server.
+every PBX of ``PHONESERVICE_AMI_URL`` and runs the scheduler until a signal; if another
+worker takes the lock, it steps down to standby. A database outage never ends it.
+``run`` hosts the same worker in a :class:`WorkerThread` beside the web server.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from datetime import datetime
 from phoneservice.bootstrap import Services, queue_log_file, restart_settings
 from phoneservice.pbx.client import AmiClient
 from phoneservice.registry import Registry
-from phoneservice.storage.leader import LeaderLock, watch
+from phoneservice.storage.leader import LeaderLock, Leadership, watch
 from phoneservice.worker.amistate import AmiStateReporter
 from phoneservice.worker.dialer import OriginateOutbox
 from phoneservice.worker.follower import (
@@ -41,7 +41,7 @@ LOCK_CHECK_EVERY = 2.0  # seconds between the active worker's checks that it sti
 LOCK_CHECK_DEADLINE = 10.0  # a check that hangs this long counts as a lost lock
 
 
-def followers(services: Services) -> list[PbxFollower]:
+def followers(services: Services, leadership: Leadership | None = None) -> list[PbxFollower]:
     """One client and one call log per PBX in ``PHONESERVICE_AMI_URL``."""
     settings = services.settings
     if not settings.ami_targets:
@@ -57,62 +57,78 @@ def followers(services: Services) -> list[PbxFollower]:
             # callbacks are placed through the first PBX (docs/worker.md)
             originates=outbox if n == 0 else None,
             state=AmiStateReporter(target.name, services.pbx_states.save),
+            leadership=leadership,
         )
         for n, target in enumerate(settings.ami_targets)
     ]
 
 
 async def serve(services: Services, lock: LeaderLock, stop: asyncio.Event | None = None) -> int:
-    """Standby until the lock is ours, then be the active worker until a signal or loss.
+    """Standby until the lock is ours, then be the active worker until a signal.
 
     ``stop`` is set by SIGTERM/SIGINT, or by the caller when it passes one (``run``
-    hosts this in a thread, where signals do not reach the loop). The exit code: 0 when
-    stopped, 1 when the lock was lost.
+    hosts this in a thread, where signals do not reach the loop). A worker whose lock
+    another worker took steps down to standby; a database outage never ends it. The
+    exit code is 0.
     """
     if stop is None:
         stop = asyncio.Event()
         stop_on_signals(stop)
     try:
-        if not await lock.wait_acquire(poll=STANDBY_POLL, stop=stop):
-            return EXIT_OK  # stopped while standby
-        _log.info("worker active: this worker holds the lock on %s", lock.name)
-        lost = await _active(services, lock, stop)
+        while await lock.wait_acquire(poll=STANDBY_POLL, stop=stop):
+            _log.info("worker active: this worker holds the lock on %s", lock.name)
+            if not await _active(services, lock, stop):
+                break
+            lock.release()  # another worker is active: back to standby
     finally:
         lock.release()
-    return EXIT_FAILURE if lost else EXIT_OK
+    return EXIT_OK
 
 
 async def _active(services: Services, lock: LeaderLock, stop: asyncio.Event) -> bool:
-    """Run the scheduler and the followers while the lock holds; True if it was lost."""
-    watcher = asyncio.create_task(watch(lock, stop, LOCK_CHECK_EVERY, LOCK_CHECK_DEADLINE))
+    """Run the scheduler and the followers until ``stop``; True if another worker took over."""
+    term, leadership = asyncio.Event(), Leadership()  # term: stop, or the lock taken
+    relay = asyncio.create_task(_relay(stop, term))
+    watcher = asyncio.create_task(
+        watch(lock, term, LOCK_CHECK_EVERY, LOCK_CHECK_DEADLINE, leadership)
+    )
     await asyncio.to_thread(services.connect)  # one engine for calls and jobs
     overrides = services.live_overrides
     await asyncio.to_thread(overrides.refresh)  # before the first call is judged
-    found = await asyncio.to_thread(followers, services)
+    found = await asyncio.to_thread(followers, services, leadership)
     if not found:
         _log.info("PHONESERVICE_AMI_URL is not set: the AMI part stays idle")
     for follower in found:
         _log.info("following PBX %s", follower.client.target.name)
-    scheduler = _scheduler(services)
+    scheduler = _scheduler(services, leadership)
     loop = asyncio.get_running_loop()
     scheduler.tasks.register(RECONCILE, lambda _now: _ask_recheck(loop, found))
     await asyncio.to_thread(scheduler.start)
     unsubscribe = _follow_reloads(services, scheduler)
     replan = scheduler.wake_unit_state  # an override starting or ending is a change
-    poller = asyncio.create_task(watch_overrides(overrides.refresh, replan, stop))
+    poller = asyncio.create_task(watch_overrides(overrides.refresh, replan, term))
     try:
-        await follow_all(found, stop)
+        await follow_all(found, term)
     finally:
         unsubscribe()
-        stop.set()
+        term.set()
+        relay.cancel()
         await poller
         await asyncio.to_thread(scheduler.shutdown)
     return await watcher
 
 
-def _scheduler(services: Services) -> JobScheduler:
+async def _relay(stop: asyncio.Event, term: asyncio.Event) -> None:
+    """Set ``term`` when ``stop`` is set."""
+    await stop.wait()
+    term.set()
+
+
+def _scheduler(services: Services, leadership: Leadership | None = None) -> JobScheduler:
     """The scheduler on the worker's database: overdue marking, purge, unit state."""
     tasks = worker_tasks(services)
+    if leadership is not None:  # no job runs while the lock is in doubt
+        tasks.may_run = lambda: leadership.confirmed
     return build_scheduler(
         services.engine, services.registry, tasks, services.clock, services.live_hours
     )

@@ -36,7 +36,7 @@ UNIT_NAMES = ("phoneservice-web", "phoneservice-pbx", "phoneservice-worker", "ph
 NGINX_SITE = DEPLOY / "nginx" / "phoneservice.conf"
 COMPOSE = DEPLOY / "compose.yaml"
 ENV_EXAMPLE = DEPLOY / "phoneservice.env.example"
-MANAGER_CONF = DEPLOY / "asterisk" / "manager.conf"
+MANAGER_CONF = DEPLOY / "asterisk" / "phoneservice-manager.conf"
 DIALPLAN = DEPLOY / "asterisk" / "extensions.conf"
 ALERTS = DEPLOY / "prometheus" / "alerts.yml"
 ALERT_TESTS = DEPLOY / "prometheus" / "alerts.test.yml"
@@ -519,6 +519,18 @@ def test_the_ami_account_has_only_the_documented_rights() -> None:
     assert user["permit"] and "0.0.0.0/0.0.0.0" not in user["permit"]
 
 
+def test_the_ami_account_is_a_file_to_include_without_a_general_section() -> None:
+    """An appended [general] is ignored (Asterisk reads the first): the file has none."""
+    text = MANAGER_CONF.read_text(encoding="utf-8")
+    sections = re.findall(r"^\[([\w-]+)\]", text, re.M)
+    assert sections == ["phoneservice"]
+    assert f"#include {MANAGER_CONF.name}" in text
+    guide = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    assert f"`#include {MANAGER_CONF.name}`" in guide
+    for needed in ("22.1, 21.6 or 20.11", "VPN", "firewall", "func_dialplan", "res_curl"):
+        assert needed in guide, needed
+
+
 def event_names_the_code_reads() -> set[str]:
     """Every string constant in the package that could name an event it reacts to."""
     names = set(HANDLERS)
@@ -582,9 +594,11 @@ def test_the_dialplan_asks_open_txt_with_short_timeouts() -> None:
 
 
 def test_the_dialplan_falls_back_to_the_exported_hours(tmp_path: Path) -> None:
-    """The #include, and a Gosub into the contexts ``export asterisk`` writes."""
+    """The #tryinclude, and a Gosub into the contexts ``export asterisk`` writes."""
     contexts = dialplan_contexts()
-    assert any(line.startswith("#include") for line in contexts[""] + contexts["globals"])
+    lines = contexts[""] + contexts["globals"]
+    assert "#tryinclude phoneservice-hours.conf" in lines  # a missing file never stops a load
+    assert not [line for line in lines if line.startswith("#include")]
     hours = " ".join(contexts["phoneservice-hours"])
     assert f"Gosub({CONTEXT_PREFIX}${{ARG1}},s,1)" in hours
     assert f"DIALPLAN_EXISTS({CONTEXT_PREFIX}${{ARG1}},s,1)" in hours
@@ -607,14 +621,26 @@ def test_the_dialplan_sets_the_variable_the_call_logger_reads() -> None:
     assert "inbound" in dialplan_contexts()
 
 
-@pytest.mark.parametrize("context", ["inbound", "phoneservice-inbound", "phoneservice-hours"])
+@pytest.mark.parametrize(
+    "context",
+    [
+        "inbound",
+        "phoneservice-inbound",
+        "phoneservice-hours",
+        "callback",
+        "callback-dial",
+        "callback-outbound",
+        "callback-answered",
+        "callback-outcome",
+    ],
+)
 def test_dialplan_labels_and_parentheses_add_up(context: str) -> None:
     """Every GotoIf target is a label of the context; every line's parentheses close."""
     lines = dialplan_contexts()[context]
     labels = set(re.findall(r"same => n\((\w+)\)", " ".join(lines)))
     for line in lines:
         assert line.count("(") == line.count(")"), line
-        assert re.match(r"(exten => [\w_.-]+,1,|same => n(\(\w+\))?,)\w+\(", line), line
+        assert re.match(r"(exten => [\w_.+-]+,1,|same => n(\(\w+\))?,)\w+\(", line), line
         for target in re.findall(r"GotoIf\(.*\?(\w+)\)", line):
             assert target in labels, f"{context}: no label {target}"
 

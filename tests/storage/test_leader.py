@@ -26,6 +26,7 @@ from phoneservice.storage.leader import (
     FileLeaderLock,
     LeaderError,
     LeaderLock,
+    Leadership,
     PostgresLeaderLock,
     masked,
     watch,
@@ -126,18 +127,88 @@ def test_standby_stops_waiting_when_asked(locks):
     assert not second.still_held()
 
 
-def test_watch_stops_the_worker_when_the_lock_is_gone(locks, database_url):
+def test_watch_steps_down_when_another_worker_took_the_lock(locks, database_url):
     lock = locks()
     assert lock.try_acquire()
     lose(lock, database_url)
+    other = locks()
+    assert other.try_acquire()
+    stop, leadership = asyncio.Event(), Leadership()
+
+    async def scenario() -> bool:
+        return await asyncio.wait_for(
+            watch(lock, stop, every=0.05, deadline=5, leadership=leadership), TAKEOVER
+        )
+
+    assert asyncio.run(scenario()) is True
+    assert stop.is_set() and not leadership.confirmed
+    assert other.still_held()
+
+
+def test_watch_takes_a_lock_nobody_holds_back_without_stopping(locks, database_url, caplog):
+    """A lock lost with no other worker (the database restarted): taken back, the worker
+    never stops."""
+    lock = locks()
+    assert lock.try_acquire()
     stop = asyncio.Event()
 
     async def scenario() -> bool:
-        return await asyncio.wait_for(watch(lock, stop, every=0.05, deadline=5), TAKEOVER)
+        watching = asyncio.create_task(watch(lock, stop, every=0.05, deadline=5))
+        await asyncio.sleep(0.2)
+        lose(lock, database_url)
+        deadline = time.monotonic() + TAKEOVER
+        while "taken back" not in caplog.text and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        stop.set()
+        return await asyncio.wait_for(watching, TAKEOVER)
 
-    assert asyncio.run(scenario()) is True
-    assert stop.is_set()
-    assert locks().try_acquire()
+    with caplog.at_level(logging.INFO, logger="phoneservice.storage.leader"):
+        assert asyncio.run(scenario()) is False
+    assert lock.still_held() and locks().try_acquire() is False
+    assert caplog.text.count("taken back") == 1
+    assert "another worker holds it" not in caplog.text
+
+
+def test_watch_pauses_leadership_while_the_database_is_away(locks, database_url, caplog):
+    """While the lock can be neither confirmed nor taken, leadership is in doubt: one line
+    when that starts, one when the lock is ours again; the worker never stops."""
+    lock = locks()
+    assert lock.try_acquire()
+    stop, leadership = asyncio.Event(), Leadership()
+    away = {"yes": True}
+    real_acquire = lock.try_acquire
+
+    def unreachable() -> bool:
+        raise OSError("connection refused")
+
+    def try_acquire() -> bool:
+        return unreachable() if away["yes"] else real_acquire()
+
+    async def scenario() -> list[bool]:
+        watching = asyncio.create_task(
+            watch(lock, stop, every=0.05, deadline=5, leadership=leadership, retry_cap=0.2)
+        )
+        await asyncio.sleep(0.2)
+        lock.try_acquire = try_acquire  # type: ignore[method-assign]
+        lose(lock, database_url)
+        seen = []
+        for _ in range(100):  # about a second of doubt, several retries
+            seen.append(leadership.confirmed)
+            await asyncio.sleep(0.01)
+        away["yes"] = False
+        deadline = time.monotonic() + TAKEOVER
+        while "ours again" not in caplog.text and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+        stop.set()
+        assert await asyncio.wait_for(watching, TAKEOVER) is False
+        return seen
+
+    with caplog.at_level(logging.INFO, logger="phoneservice.storage.leader"):
+        seen = asyncio.run(scenario())
+    assert False in seen  # in doubt meanwhile; watch returned False: never stepped down
+    assert leadership.confirmed and lock.still_held()
+    assert caplog.text.count("cannot be confirmed") == 1
+    assert caplog.text.count("ours again") == 1
 
 
 def test_watch_returns_quietly_on_stop(locks):
@@ -403,12 +474,37 @@ def test_a_standby_stops_cleanly_on_sigterm(workers):
 
 
 @pytest.mark.slow
-def test_a_worker_that_loses_its_lock_stops_being_active(workers, database_url):
+def test_a_worker_that_loses_its_lock_takes_it_back_and_stays(workers, database_url, tmp_path):
     first = workers("first")
     first.wait_for(ACTIVE, STARTUP)
     if make_url(database_url).get_backend_name() == "postgresql":
         assert terminate_lock_sessions(database_url, first.pid) == 1
     else:
         Path(f"{make_url(database_url).database}{LOCK_SUFFIX}").unlink()
-    first.wait_for("worker lost the leader lock", TAKEOVER)
-    assert first.process.wait(STARTUP) == 1
+    first.wait_for("taken back", TAKEOVER)
+    assert first.process.poll() is None
+    assert active_marker(database_url, tmp_path) == first.pid
+    assert first.stop() == 0
+
+
+@pytest.mark.slow
+def test_a_worker_whose_lock_another_took_steps_down_to_standby(workers, database_url):
+    first = workers("first")
+    first.wait_for(ACTIVE, STARTUP)
+    other = LeaderLock.for_url(database_url)
+    try:
+        if make_url(database_url).get_backend_name() == "postgresql":
+            assert terminate_lock_sessions(database_url, first.pid) == 1
+        else:
+            Path(f"{make_url(database_url).database}{LOCK_SUFFIX}").unlink()
+        assert other.try_acquire()  # before the worker's next check (every 2 s)
+        first.wait_for("another worker holds it", TAKEOVER)
+        first.wait_for(STANDBY, TAKEOVER)
+        assert first.process.poll() is None
+    finally:
+        other.release()
+    deadline = time.monotonic() + TAKEOVER
+    while first.text().count(ACTIVE) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert first.text().count(ACTIVE) == 2  # active again once the lock was free
+    assert first.stop() == 0

@@ -35,6 +35,8 @@ _DIAL_STATUS = {
     "CANCEL": NO_ANSWER,
 }
 _ORIGINATE_FAILURE = {"3": AGENT_NO_ANSWER, "5": AGENT_NO_ANSWER, "8": FAILED, "1": FAILED}
+# Where the shipped ``[callback]`` dialplan keeps each attempt's DIALSTATUS (AstDB, by ChannelId).
+OUTCOME_FAMILY = "phoneservice_callback"
 # The registry's ``[pbx] agent_device_pattern`` when it has none: an agent's own SIP phone.
 DEFAULT_DEVICE_PATTERN = r"(PJSIP|SIP)/[A-Za-z0-9_.-]{1,40}"
 # Whatever the pattern allows, a device is one AMI header value: printable ASCII, no spaces.
@@ -107,6 +109,13 @@ class _Pending:
     uniqueid: str | None = None
 
 
+def stored_outcome(dial_status: str) -> str:
+    """The outcome of the DIALSTATUS the dialplan stored: empty when the citizen was never
+    dialled (the agent hung up first), as a live ``Hangup`` before any ``DialEnd`` says."""
+    status = dial_status.strip().upper()
+    return _DIAL_STATUS.get(status, FAILED) if status else NO_ANSWER
+
+
 class OriginateWatch:
     """Follows our own originates through the event stream; other clients' are ignored."""
 
@@ -117,6 +126,11 @@ class OriginateWatch:
     def expect(self, action_id: str, channel_id: str | None = None) -> None:
         """Watch for the answers to an Originate sent with ``action_id``."""
         self._by_action[action_id] = _Pending(action_id, channel_id)
+
+    def follow(self, channel_id: str) -> None:
+        """Watch a call still up after a reconnect: its originated channel's Uniqueid is
+        ``channel_id``, so the citizen's ``DialEnd`` (or the agent's ``Hangup``) decides."""
+        self._by_uniqueid[channel_id] = _Pending("", channel_id, channel_id)
 
     def pending(self) -> int:
         """How many attempts have no outcome yet."""

@@ -44,6 +44,7 @@ class Tasks:
         self.clock = clock
         self._actions: dict[str, Action] = {}
         self._missing_logged: set[str] = set()
+        self.may_run: Callable[[], bool] = lambda: True  # False: skip (leadership in doubt)
 
     def register(self, name: str, action: Action) -> None:
         """Make ``action(now)`` what the job called ``name`` does."""
@@ -59,6 +60,9 @@ class Tasks:
     def run(self, name: str) -> bool:
         """Call the action under ``name`` with the clock's instant; log, never raise."""
         action = self._actions.get(name)
+        if not self.may_run():
+            _log.info("job %s skipped: the leader lock is not confirmed", name)
+            return False
         if action is None:
             self._log_missing(name)
             return False
