@@ -169,7 +169,7 @@ BACKENDS = (
 
 # The web suites' PostgreSQL half belongs to the full run: the quick tier keeps every
 # storage and service contract on both backends, and the pages and the API on SQLite.
-SLOW_ON_POSTGRES = ("tests/web/",)
+SLOW_ON_POSTGRES = ("tests/web/", "tests/services/", "tests/worker/", "tests/e2e/", "tests/cli/")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -9,6 +9,7 @@ import asyncio
 import logging
 from datetime import UTC, datetime
 
+import pytest
 from prometheus_client import REGISTRY
 from sqlalchemy.exc import OperationalError
 
@@ -23,6 +24,8 @@ from phoneservice.worker import follower as follower_module
 from phoneservice.worker.follower import PbxFollower
 from tests.conftest import LAB_REGISTRY, TODAY
 from tests.domain.test_call_tracker import TRACES, truth
+
+pytestmark = pytest.mark.slow  # real retry backoff: seconds of waiting per test
 
 SCENARIO = "e-burst"
 
