@@ -328,16 +328,25 @@ def test_names_never_show_a_password():
 class Worker:
     """A ``phoneservice worker`` process whose log goes to a file."""
 
-    def __init__(self, name: str, tmp_path: Path, database_url: str) -> None:
+    def __init__(
+        self,
+        name: str,
+        tmp_path: Path,
+        database_url: str,
+        *,
+        registry: str = REGISTRY,
+        settings: dict[str, str] | None = None,
+    ) -> None:
         self.log = tmp_path / f"{name}.log"
         config = tmp_path / "opening_hours.toml"
-        config.write_text(REGISTRY, encoding="utf-8")
+        config.write_text(registry, encoding="utf-8")
         env = {k: v for k, v in os.environ.items() if not k.startswith("PHONESERVICE_")}
         env |= {
             "PHONESERVICE_DATABASE_URL": with_password(database_url),
             "PHONESERVICE_CONFIG": str(config),
             "PHONESERVICE_INSTANCE": str(tmp_path / "instance"),
         }
+        env |= settings or {}
         with self.log.open("wb") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "phoneservice", "worker"],

@@ -18,10 +18,8 @@ import contextlib
 import os
 import pwd
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -35,6 +33,7 @@ from phoneservice.storage.engine import create_engine_for
 from phoneservice.storage.migrate import upgrade
 from tests.conftest import LAB_REGISTRY
 from tests.domain.test_call_tracker import TRACES, truth
+from tests.storage.test_leader import Worker
 
 pytestmark = pytest.mark.slow
 
@@ -46,51 +45,13 @@ RECOVERY = 120.0  # seconds after the outage within which every call must be sto
 MAX_LINES = 12  # warnings and errors the worker may log for one outage
 
 
-class Worker:
+def outage_worker(home: Path, database_url: str, ami_port: int) -> Worker:
     """A ``phoneservice worker`` process on ``database_url``, following the simulator."""
-
-    def __init__(self, home: Path, database_url: str, ami_port: int) -> None:
-        self.log = home / "worker.log"
-        config = home / "opening_hours.toml"
-        config.write_text(LAB_REGISTRY, encoding="utf-8")
-        env = {k: v for k, v in os.environ.items() if not k.startswith("PHONESERVICE_")}
-        env |= {
-            "PHONESERVICE_DATABASE_URL": database_url,
-            "PHONESERVICE_CONFIG": str(config),
-            "PHONESERVICE_INSTANCE": str(home / "instance"),
-            "PHONESERVICE_AMI_URL": f"ami://phoneservice@127.0.0.1:{ami_port}?name=lab",
-            "PHONESERVICE_AMI_SECRET": "s3cret",
-        }
-        with self.log.open("wb") as out:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "phoneservice", "worker"],
-                cwd=Path(__file__).resolve().parents[2],
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-    def text(self) -> str:
-        return self.log.read_text(encoding="utf-8", errors="replace")
-
-    def wait_for(self, needle: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while needle not in self.text():
-            if self.process.poll() is not None:
-                pytest.fail(f"worker exited ({self.process.returncode}):\n{self.text()}")
-            if time.monotonic() > deadline:
-                pytest.fail(f"no {needle!r} within {timeout} s:\n{self.text()}")
-            time.sleep(0.1)
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(STARTUP)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        return self.process.returncode
+    ami = {
+        "PHONESERVICE_AMI_URL": f"ami://phoneservice@127.0.0.1:{ami_port}?name=lab",
+        "PHONESERVICE_AMI_SECRET": "s3cret",
+    }
+    return Worker("worker", home, database_url, registry=LAB_REGISTRY, settings=ami)
 
 
 class ThrowawayPostgres:
@@ -209,7 +170,7 @@ def ride_out(database_url: str, home: Path, outage, recover) -> tuple[Worker, st
     expected = {call["uniqueid"] for call in truth(SCENARIO)["calls"]}
     script = Script(TRACES / f"{SCENARIO}.ami")
     with AmiSimulator([script], username="phoneservice", secret="s3cret", speed=SPEED) as sim:
-        worker = Worker(home, database_url, sim.port)
+        worker = outage_worker(home, database_url, sim.port)
         try:
             worker.wait_for("following PBX lab", STARTUP)
             first = wait_for_calls(database_url, worker, bool, STARTUP)
