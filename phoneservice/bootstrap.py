@@ -29,7 +29,7 @@ if TYPE_CHECKING:  # imported when first used: SQLAlchemy and argon2 are slow to
     from sqlalchemy.orm import sessionmaker
     from sqlmodel import Session
 
-    from phoneservice.domain.calls.queuelog import QueueLogCalls, QueueLogEntry
+    from phoneservice.domain.calls.queuelog import QueueLogCalls
     from phoneservice.domain.calls.tracker import CallTracker
     from phoneservice.services.accounts import AccountService, Pruned
     from phoneservice.services.audit import AuditService
@@ -343,10 +343,11 @@ class Services:
     @property
     def recordings(self) -> Recordings:
         """How ``ingest`` tells recorded AMI streams apart and reads them (the AMI transport's)."""
+        from phoneservice.pbx.queue_log import parse_queue_log
         from phoneservice.pbx.recorded import is_recording, message_batches
         from phoneservice.services.ingest import Recordings
 
-        return Recordings(is_recording, message_batches)
+        return Recordings(is_recording, message_batches, parse_queue_log)
 
     def purge(self, now: datetime | None = None) -> tuple[PurgeReport, Pruned]:
         """The retention purge (nightly in the worker, and ``purge``): numbers past
@@ -406,7 +407,6 @@ def build_tracker(
         unit_for_did=lambda did: _unit_id(current(registry).unit_for_did(did)),
         is_open=is_open or is_open_function(registry, overrides),
         inbound_contexts=frozenset(settings.pbx.inbound_contexts),
-        hours_variable=settings.pbx.hours_variable,
         short_abandon_seconds=settings.callbacks.short_abandon_seconds,
         caller_region=settings.country,
     )
@@ -432,18 +432,10 @@ def build_queue_log_calls(
 
 
 def queue_log_file(paths: Iterable[Path]) -> QueueLogReader:
-    """A reader over queue_log files, read afresh each time it is asked."""
+    """A reader over queue_log files that reads only what was appended since it last read."""
+    from phoneservice.pbx.queue_log import QueueLogTail
 
-    from phoneservice.domain.calls.queuelog import parse_queue_log
-
-    def read() -> list[QueueLogEntry]:
-        entries: list[QueueLogEntry] = []
-        for path in paths:
-            with path.open(encoding="utf-8", errors="replace") as lines:
-                entries += parse_queue_log(lines)[0]
-        return entries
-
-    return read
+    return QueueLogTail(paths)
 
 
 def build_call_log(
@@ -457,6 +449,7 @@ def build_call_log(
     is_open: IsOpen | None = None,
 ) -> CallLog:
     """The call-log pipeline for one PBX; both witnesses ask the same ``is_open``."""
+    from phoneservice.pbx.translate import Translator
     from phoneservice.services.calllog import CallLog
 
     is_open = is_open or is_open_function(registry, overrides)
@@ -466,6 +459,7 @@ def build_call_log(
         store,
         queue_log,
         since,
+        translate=Translator(current(registry).pbx.hours_variable),
     )
 
 

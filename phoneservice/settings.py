@@ -68,6 +68,7 @@ class Settings:
     login_attempt_days: int = 30  # login attempts are deleted after this many days
     audit_days: int = 730  # audit entries are deleted after this many days
     oidc: OidcSettings | None = None  # sign-in through the identity provider, if set
+    worker_metrics: tuple[str, int] | None = None  # where a worker serves its own /metrics
     # Parsed from ami_url and ami_secret (again after dataclasses.replace).
     ami_targets: tuple[AmiTarget, ...] = field(default=(), init=False, repr=False, compare=False)
 
@@ -100,6 +101,7 @@ class Settings:
             login_attempt_days=_number(env, "PHONESERVICE_LOGIN_ATTEMPT_DAYS", 30, 1, 3650),
             audit_days=_number(env, "PHONESERVICE_AUDIT_DAYS", 730, 30, 3650),
             oidc=_oidc(env),
+            worker_metrics=_address(env, "PHONESERVICE_WORKER_METRICS"),
         )
 
     def require_secret_key(self) -> str:
@@ -191,6 +193,19 @@ def _number(env: Mapping[str, str], name: str, default: int, low: int, high: int
     if not (value.isascii() and value.isdigit()) or not low <= int(value) <= high:
         raise SettingsError(f"{name}={value!r}: use a whole number from {low} to {high}")
     return int(value)
+
+
+def _address(env: Mapping[str, str], name: str) -> tuple[str, int] | None:
+    """A ``host:port`` to listen on (``[::1]:9463`` for IPv6); None when it is not set."""
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    host, colon, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    number = int(port) if port.isascii() and port.isdigit() else 0
+    if not colon or not host or not 0 < number < 65536:
+        raise SettingsError(f"{name}={value!r}: use host:port, for example 127.0.0.1:9463")
+    return host, number
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool | None:

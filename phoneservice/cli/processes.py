@@ -7,6 +7,7 @@ services and hands them over.
 from __future__ import annotations
 
 import argparse
+import logging
 from typing import Any
 
 from phoneservice import logs
@@ -29,6 +30,15 @@ def configure_logging(settings: Settings) -> None:
     logs.configure(settings.log_format, [settings.ami_secret])
 
 
+def serve_metrics(host: str, port: int) -> None:
+    """Serve this worker's own Prometheus metrics (a thread): what it holds in memory, such
+    as calls waiting for the database, shows even while the database is away."""
+    from prometheus_client import start_http_server
+
+    start_http_server(port, addr=host)
+    logging.getLogger(__name__).info("worker metrics on http://%s:%d/metrics", host, port)
+
+
 def cmd_worker(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Wait for the leader lock, then run the scheduler and follow every PBX until a signal."""
     import asyncio
@@ -36,6 +46,8 @@ def cmd_worker(args: argparse.Namespace, settings: Settings, clock: Clock) -> in
     from phoneservice.worker import process
 
     configure_logging(settings)
+    if settings.worker_metrics is not None:  # the outage and AMI figures of this process
+        serve_metrics(*settings.worker_metrics)
     # A schema that is behind is refused at start, standby or not (exit 1; systemd runs
     # phoneservice-migrate before each restart): only db upgrade, run and demo migrate.
     found = services(args, settings, clock)

@@ -36,7 +36,7 @@ from phoneservice.pbx.connection import (
     handshake,
     parse_targets,
 )
-from phoneservice.pbx.protocol import Message
+from phoneservice.pbx.protocol import Message, Wanted
 
 __all__ = [
     "AmiActionFailed",
@@ -57,6 +57,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 _OWN_ACTIONS = frozenset({"login", "logoff", "challenge"})
+_DB_NOT_FOUND = "Database entry not found"  # Asterisk's DBGet answer when no entry exists
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,9 +128,12 @@ class AmiClient:
         backoff_max: float = 30.0,
         rng: random.Random | None = None,
         clock: Callable[[], datetime] = _utc_now,
+        events: Wanted | None = None,
     ) -> None:
         _check_settings(locals())
         self.target, self.queue_size = target, queue_size
+        self.events = events
+        """The events delivered (None: every one); others are dropped as they are framed."""
         self.ping_interval, self.pong_timeout = ping_interval, pong_timeout
         self.connect_timeout = connect_timeout
         self.backoff_initial, self.backoff_max = backoff_initial, backoff_max
@@ -240,6 +244,19 @@ class AmiClient:
         """Send an EventList action (QueueStatus...); its items are returned, not delivered."""
         return await self._live(name).request_list(name, fields, timeout)
 
+    async def db_get(self, family: str, key: str, *, timeout: float = 10.0) -> str | None:
+        """A value the dialplan keeps in the PBX's database (AstDB); None when it has none."""
+        try:
+            items = await self.list_action(
+                "DBGet", [("Family", family), ("Key", key)], timeout=timeout
+            )
+        except AmiActionFailed as exc:
+            if exc.response.get("Message") != _DB_NOT_FOUND:
+                raise
+            return None
+        values = [item.get("Val") for item in items if item.event == "DBGetResponse"]
+        return next((value or "" for value in values), None)
+
     def _live(self, name: str) -> Session:
         if name.casefold() in _OWN_ACTIONS:
             raise ValueError(f"the client sends {name} itself")
@@ -293,6 +310,7 @@ class AmiClient:
         except (HandshakeFailed, OSError, TimeoutError) as exc:
             self._failed(exc)
             return
+        greeting.framer.keep = self.events
         session = Session(reader, writer, next_id=self._next_id, deliver=self._deliver)
         self._begin(session, greeting.banner)
         reason = "closed"

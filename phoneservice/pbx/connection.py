@@ -341,7 +341,7 @@ class Session:
     async def _read(self, early: Iterable[Message], framer: Framer) -> str:
         for message in early:
             self._route(message)
-        data = b""
+        data, framed = b"", framer.framed
         while True:
             try:
                 messages = framer.feed(data)
@@ -349,8 +349,8 @@ class Session:
                 self.oversized += 1
                 # the size only: the content may hold a citizen's number
                 raise Dropped(f"oversized: {exc}") from None
-            if messages:
-                self._last_message = self._loop.time()
+            if framer.framed != framed:  # a dropped event is a sign of life too
+                framed, self._last_message = framer.framed, self._loop.time()
             for message in messages:
                 self._route(message)
             data = await self._reader.read(_READ_SIZE)

@@ -44,6 +44,10 @@ MAX_MESSAGE = 1 << 20
 """The largest message a :class:`Framer` accepts, in bytes (the largest real one is ~2 KiB)."""
 
 # A header line: key up to the first colon, one optional space, then the value as is.
+Wanted = Mapping[str, tuple[str, ...]]
+"""Events to keep: name → texts one of which the message must hold (none: every one)."""
+_EVENT = "Event: "  # how an event's first line begins
+_ACTION_ID = "\nActionID: "  # an event with one answers an action (a list item)
 _HEADER = re.compile(r"^([^:\n]*):[ ]?(.*)$", re.MULTILINE)
 
 
@@ -133,11 +137,17 @@ class Framer:
     cannot be framed any further after that.
     """
 
-    def __init__(self, rest: bytes = b"", limit: int = MAX_MESSAGE) -> None:
+    def __init__(
+        self, rest: bytes = b"", limit: int = MAX_MESSAGE, keep: Wanted | None = None
+    ) -> None:
         self.limit = limit
+        self.keep = keep
+        """The events wanted (None: all); others are dropped unparsed, answers never."""
         self._rest = bytearray()
         self.scanned = 0
         """Bytes looked at for a message end so far: at most about the bytes fed."""
+        self.framed = 0
+        """Complete messages framed so far, dropped ones included (a sign of life)."""
         self._pending = rest
 
     @property
@@ -147,11 +157,20 @@ class Framer:
 
     def feed(self, data: bytes = b"") -> list[Message]:
         """The messages that ``data`` completes, in order."""
-        return _messages(self._complete(data))
+        return [Message(tuple(_pairs(frame))) for frame in self._kept(data)]
 
     def feed_dicts(self, data: bytes = b"") -> list[dict[str, str]]:
         """Like :meth:`feed`, as header dicts (first value of a repeated key wins)."""
-        return _dicts(self._complete(data))
+        return [dict(reversed(_pairs(frame))) for frame in self._kept(data)]
+
+    def _kept(self, data: bytes) -> list[str]:
+        """The frames ``data`` completes, less the events not wanted (answers always stay)."""
+        frames = _frames(self._complete(data))
+        self.framed += len(frames)
+        keep = self.keep
+        if keep is None:
+            return frames
+        return [frame for frame in frames if _wanted(frame, keep)]
 
     def _complete(self, data: bytes) -> bytes:
         """The bytes of the messages that ``data`` completes; the rest is kept."""
@@ -189,12 +208,23 @@ def _dicts(complete: bytes) -> list[dict[str, str]]:
     return [dict(reversed(_pairs(frame))) for frame in _frames(complete)]
 
 
+def _wanted(frame: str, keep: Wanted) -> bool:
+    """Whether a frame is an answer, part of one (it has an ActionID), or a wanted event."""
+    if not frame.startswith(_EVENT):
+        return True
+    end = frame.find("\n")
+    needles = keep.get(frame[len(_EVENT) : end if end >= 0 else None])
+    if needles is not None and (not needles or any(n in frame for n in needles)):
+        return True
+    return _ACTION_ID in frame
+
+
 def _frames(complete: bytes) -> list[str]:
     """The decoded text of each message (line ends reduced to ``\\n``), blank ones left out."""
     if not complete:
         return []
     text = complete.replace(b"\r\n", b"\n").decode("utf-8", "replace")
-    return [frame for frame in text.split("\n\n") if frame.strip("\n")]
+    return [frame.lstrip("\n") for frame in text.split("\n\n") if frame.strip("\n")]
 
 
 def encode(headers: Iterable[tuple[str, str]]) -> bytes:

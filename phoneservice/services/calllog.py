@@ -10,11 +10,19 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 
-from phoneservice.domain.calls.amifields import event_instant
-from phoneservice.domain.calls.queuelog import QueueLogCalls, QueueLogEntry
+from phoneservice.domain.calls.events import (
+    CallEvent,
+    ChannelListed,
+    Joined,
+    ListingEnded,
+    QueueEntryListed,
+    QueueEvent,
+)
+from phoneservice.domain.calls.queuelog import QueueLogCalls
 from phoneservice.domain.calls.reconcile import needs_witness, reconcile, witnessed
 from phoneservice.domain.calls.records import CallRecord
 from phoneservice.domain.calls.tracker import CallTracker
@@ -23,15 +31,29 @@ _log = logging.getLogger(__name__)
 
 Headers = Mapping[str, str]
 Store = Callable[[Sequence[CallRecord], datetime | None], int]
-QueueLogReader = Callable[[], Iterable[QueueLogEntry]]
+QueueLogReader = Callable[[], Iterable[QueueEvent]]
+Listed = ChannelListed | QueueEntryListed
+
+
+class Translate(Protocol):
+    """The PBX's one translation table (``phoneservice.pbx.translate``): messages to events."""
+
+    stamped: bool  # whether the latest message stated its instant
+
+    def __call__(self, headers: Headers, /) -> CallEvent | None:
+        """The call event of one message; None for one that tells a call nothing."""
+
+    def last_instant(self) -> datetime | None:
+        """The instant of the latest message that stated one."""
+
+
 _MARGIN = timedelta(hours=1)  # queue_log lines read before a gap, for calls that spanned it
 FLUSH_CALLS = 200  # store at least this often under load ...
 FLUSH_SECONDS = 0.25  # ... or after this long, whichever comes first
 MARK_STEP = timedelta(seconds=10)  # how far the stored watermark may lag on a quiet line
 RECHECK_WINDOW = timedelta(minutes=15)  # the periodic queue_log check looks this far back
 RECHECK_SETTLE = timedelta(minutes=2)  # at calls that ended at least this long ago
-_LISTED = frozenset({"CoreShowChannel", "QueueEntry"})  # a resync's answers ...
-_ANSWERS = frozenset({"CoreShowChannelsComplete", "QueueStatusComplete"})  # ... end so
+QUEUE_LOG_WAIT = timedelta(seconds=60)  # a doubtful call waits this long for queue_log
 
 
 class CallLog:
@@ -44,7 +66,10 @@ class CallLog:
         store: Store,
         queue_log: QueueLogReader | None = None,
         since: datetime | None = None,
+        *,
+        translate: Translate,
     ) -> None:
+        self.translate = translate
         self.tracker = tracker
         self.rebuild = rebuild
         self.store = store
@@ -52,33 +77,47 @@ class CallLog:
         self.gap_since = since
         self.stored = 0
         self.pending: list[CallRecord] = []
-        self._last_stamp: str | None = None
+        self._stamped = False  # the latest instant is the translator's, not a receive time
         self._last_at: datetime | None = None
-        self._listing: list[Headers] = []
-        self._connected_at: datetime | None = None  # the latest instant since (re)connecting
-        self._held: list[tuple[str, list[Headers]]] = []  # answers not timed yet
+        self._listing: list[Listed] = []
+        self._timed = False  # a message since (re)connecting had an instant: last_seen is it
+        self._held: list[tuple[bool, list[Listed]]] = []  # listings not timed yet
         self._flushed = time.monotonic()
         self._marked: datetime | None = since
+        self._waiting_since: dict[str, float] = {}  # uniqueid -> when it began to wait
 
-    def message(self, headers: Headers, at: datetime | None = None) -> None:
-        """One message from the PBX (recorded streams carry the resync answers as events)."""
-        stamp = headers.get("Timestamp")
-        if stamp is not None:
-            self._last_stamp = stamp
+    def message(self, headers: Headers, at: datetime | None = None) -> CallEvent | None:
+        """One message from the PBX, and the call event it translates to (if any).
+
+        Recorded streams carry a resync's listings as events; they are held until their
+        session has an instant.
+        """
+        event = self.translate(headers)
+        if self.translate.stamped:
+            self._stamped = True
         elif at is not None:
-            self._last_at, self._last_stamp = at, None
-        if stamp is not None or at is not None:
-            self._connected_at = self.last_seen
-            self._apply_held()
-        name = headers.get("Event")
-        if name in _LISTED:
-            self._listing.append(headers)
-        elif name in _ANSWERS:
-            self._held.append((name, self._listing))
+            self._last_at, self._stamped = at, False
+        if self.translate.stamped or at is not None:
+            self._timed = True
+            if self._held:
+                self._apply_held()
+        if isinstance(event, ChannelListed | QueueEntryListed):
+            self._listing.append(event)
+        elif isinstance(event, ListingEnded):
+            self._held.append((event.of_queues, self._listing))
             self._listing = []
             self._apply_held()
-        else:
-            self.pending += self.tracker.feed(headers, at)
+        elif event is not None:
+            self.pending += self.tracker.feed(event, at)
+        elif self.tracker.waiting():  # only time passed: a talk time may be overdue
+            now = self.translate.last_instant() if self.translate.stamped else at
+            self.pending += self.tracker.advance(now) if now is not None else []
+        return event
+
+    def listed(self, rows: Iterable[Headers]) -> list[Listed]:
+        """The snapshots of a resync listing's rows (CoreShowChannels, QueueStatus)."""
+        events = (self.translate(row) for row in rows)
+        return [e for e in events if isinstance(e, ChannelListed | QueueEntryListed)]
 
     def _apply_held(self, fallback: datetime | None = None) -> None:
         """Apply the resync answers once their session has an instant.
@@ -87,21 +126,21 @@ class CallLog:
         of its session, the login's ``SuccessfulAuth``, or else the first one after it;
         ``fallback`` only when the input ends first.
         """
-        when = self._connected_at or fallback
+        when = (self.last_seen if self._timed else None) or fallback
         if when is None or not self._held:
             return
         held, self._held = self._held, []
-        for name, rows in held:
-            if name == "CoreShowChannelsComplete":
-                self.resynced(rows, when)
-            else:
+        for of_queues, rows in held:
+            if of_queues:
                 self.queue_status(rows, when)
+            else:
+                self.resynced(rows, when)
 
     @property
     def last_seen(self) -> datetime | None:
         """The instant of the latest message (its Timestamp, else when it was received)."""
-        if self._last_stamp is not None:
-            return event_instant({"Timestamp": self._last_stamp}) or self._last_at
+        if self._stamped:
+            return self.translate.last_instant() or self._last_at
         return self._last_at
 
     def due(self) -> bool:
@@ -114,27 +153,27 @@ class CallLog:
         """The connection dropped at ``at``: what happens until the resync is a gap."""
         self._apply_held(self.last_seen or at)
         self.gap_since = self.gap_since or at
-        self._connected_at = None
+        self._timed = False
         _log.info("PBX connection gap from %s", at.isoformat())
 
-    def resynced(self, channels: Iterable[Headers], at: datetime) -> None:
+    def resynced(self, channels: Iterable[Listed], at: datetime) -> None:
         """The live channels after a (re)connect: adopt them, finish calls that vanished.
 
-        ``at`` is when the CoreShowChannels answer came: each ``Duration`` counts back
-        from it. queue_log's ENTERQUEUE, when configured, times the visits joined unseen.
+        ``at`` is when the listing came: each channel's age counts back from it.
+        queue_log's joins, when configured, time the visits joined unseen.
         """
-        rows = list(channels)
+        rows = [row for row in channels if isinstance(row, ChannelListed)]
         self.pending += self.tracker.take_over(rows, at)
         entries = self._queue_log_entries(at)
         for entry in entries or ():
-            if entry.event == "ENTERQUEUE":
-                self.tracker.queue_entered(entry.callid, entry.queue, entry.at)
-        live = {row["Uniqueid"] for row in rows if row.get("Uniqueid")}
+            if isinstance(entry, Joined):
+                self.tracker.queue_entered(entry)
+        live = {row.channel.uniqueid for row in rows if row.channel.uniqueid}
         self.pending += self._reconciled(self.tracker.vanished(live, at), at, entries)
         self.gap_since = None
 
-    def queue_status(self, entries: Iterable[Headers], at: datetime) -> None:
-        """The QueueStatus answer after a resync: each ``Wait`` counts back from ``at``."""
+    def queue_status(self, entries: Iterable[Listed], at: datetime) -> None:
+        """The callers waiting after a resync: each wait counts back from ``at``."""
         self.pending += self.tracker.take_over(entries, at)
 
     def finish(self, at: datetime) -> None:
@@ -153,19 +192,27 @@ class CallLog:
         return bool(self.pending) or lagging
 
     def flush(self, final: bool = False) -> int:
-        """Store the finished calls and how far the stream was read; how many calls were new."""
+        """Store the finished calls and how far the stream was read; how many calls were new.
+
+        A call queue_log may still decide, but whose lines queue_log does not hold yet, waits
+        (at most :data:`QUEUE_LOG_WAIT`), so that a queue_log written a little behind the
+        stream still decides it before it is stored; the watermark stays before it.
+        """
         if not self.flush_needed(final):
             return 0
         batch, seen = self.pending, self.last_seen
+        ready, waiting = self._witnessed(batch, final)
+        if waiting and seen is not None:
+            seen = min(seen, *(r.ended_at for r in waiting))
         # on failure the batch stays pending: nothing is lost
-        added = self.store(self._witnessed(batch), seen)
-        self.pending = self.pending[len(batch) :]
+        added = self.store(ready, seen) if ready or seen != self._marked else 0
+        self.pending = waiting + self.pending[len(batch) :]
         self._flushed, self._marked = time.monotonic(), seen
         self.stored += added
         return added
 
     def missed_by_stream(
-        self, entries: Iterable[QueueLogEntry], at: datetime, since: datetime | None = None
+        self, entries: Iterable[QueueEvent], at: datetime, since: datetime | None = None
     ) -> list[CallRecord]:
         """Calls queue_log finished between RECHECK_WINDOW and RECHECK_SETTLE before ``at``;
         with ``since``, every call it finished from ``since`` (calls dropped unstored).
@@ -177,37 +224,54 @@ class CallLog:
         """
         start = at - RECHECK_WINDOW if since is None else min(since, at - RECHECK_WINDOW)
         settled = at - RECHECK_SETTLE if since is None else at
-        window = [e for e in entries if start <= e.at <= at]
+        window = [e for e in entries if e.at is not None and start <= e.at <= at]
         rebuilt, _ = self.rebuild.calls(window)
         streamed = {call.uniqueid for call in self.tracker.in_flight()}
         streamed |= {call.uniqueid for call in self.pending}
         return [r for r in rebuilt if r.uniqueid not in streamed and r.ended_at <= settled]
 
-    def _witnessed(self, records: list[CallRecord]) -> list[CallRecord]:
-        """The records, merged with queue_log's where it may decide (one read per batch)."""
+    def _witnessed(
+        self, records: list[CallRecord], final: bool
+    ) -> tuple[list[CallRecord], list[CallRecord]]:
+        """The records merged with queue_log's where it may decide (one read per batch), and
+        apart from them the ones to wait for queue_log with (never when ``final``)."""
         doubtful = [r.arrived_at for r in records if needs_witness(r)]
         if self.queue_log is None or not doubtful:
-            return records
+            return records, []
         try:
-            entries = [e for e in self.queue_log() if e.at >= min(doubtful) - _MARGIN]
+            entries = _from(self.queue_log(), min(doubtful) - _MARGIN)
         except OSError as exc:
             _log.warning("queue_log unreadable (%s): calls stored as the stream saw them", exc)
-            return records
+            return records, []
         rebuilt, _ = self.rebuild.calls(entries)
-        return witnessed(records, rebuilt)
+        merged = witnessed(records, rebuilt)
+        known = {r.uniqueid for r in rebuilt}
+        waiting = {r.uniqueid for r in merged if not final and self._awaits(r, known)}
+        for uniqueid in set(self._waiting_since) - waiting:
+            del self._waiting_since[uniqueid]
+        ready = [r for r in merged if r.uniqueid not in waiting]
+        return ready, [r for r in merged if r.uniqueid in waiting]
 
-    def _queue_log_entries(self, at: datetime) -> list[QueueLogEntry] | None:
-        """queue_log's lines from a margin before the gap, or None when none is configured."""
+    def _awaits(self, record: CallRecord, known: Collection[str]) -> bool:
+        """Whether a record waits for queue_log: doubtful, unknown to it, not waited out."""
+        if not needs_witness(record) or record.uniqueid in known:
+            return False
+        began = self._waiting_since.setdefault(record.uniqueid, time.monotonic())
+        seen = self.last_seen
+        streamed_past = seen is not None and seen - record.ended_at >= QUEUE_LOG_WAIT
+        return not streamed_past and time.monotonic() - began < QUEUE_LOG_WAIT.total_seconds()
+
+    def _queue_log_entries(self, at: datetime) -> list[QueueEvent] | None:
+        """queue_log's events from a margin before the gap, or None when none is configured."""
         if self.queue_log is None:
             return None
-        since = self.gap_since or at
-        return [e for e in self.queue_log() if e.at >= since - _MARGIN]
+        return _from(self.queue_log(), (self.gap_since or at) - _MARGIN)
 
     def _reconciled(
         self,
         vanished: list[CallRecord],
         at: datetime,
-        entries: list[QueueLogEntry] | None = None,
+        entries: list[QueueEvent] | None = None,
     ) -> list[CallRecord]:
         """Improve vanished calls from queue_log and add the calls the gap hid."""
         entries = self._queue_log_entries(at) if entries is None else entries
@@ -217,3 +281,8 @@ class CallLog:
         rebuilt, _ = self.rebuild.calls(entries)
         in_flight = {call.uniqueid for call in self.tracker.in_flight()}
         return reconcile(vanished, rebuilt, in_flight, since)
+
+
+def _from(events: Iterable[QueueEvent], since: datetime) -> list[QueueEvent]:
+    """The events at or after ``since``."""
+    return [e for e in events if e.at is not None and e.at >= since]

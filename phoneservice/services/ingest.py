@@ -1,7 +1,8 @@
 """``phoneservice ingest``: recorded AMI streams and queue_log files, logged as live.
 
 Reading a recording's bytes is the AMI transport's business: the composition root hands
-in a :class:`Recordings` (``phoneservice.pbx.recorded``), so this use case knows no PBX.
+in a :class:`Recordings` (``phoneservice.pbx.recorded``, and the one queue_log reader,
+``phoneservice.pbx.queue_log``), so this use case knows no PBX.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from phoneservice.domain.calls.queuelog import parse_queue_log
+from phoneservice.domain.calls.events import QueueEvent
 from phoneservice.services.calllog import CallLog
 from phoneservice.services.clock import system_clock
 
@@ -23,10 +24,12 @@ class IngestError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Recordings:
-    """How recorded AMI streams are told apart and read; either may raise ValueError."""
+    """How recorded AMI streams are told apart and read (either may raise ValueError),
+    and how queue_log lines are read (into call events, and a count of unreadable lines)."""
 
     is_recording: Callable[[Path], bool]
     messages: Callable[[Path], Batches]
+    queue_log: Callable[[Iterable[str]], tuple[list[QueueEvent], int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +66,7 @@ def ingest(
     if recordings:
         call_log.finish(call_log.last_seen or system_clock())
     else:
-        messages += _queue_log_only(call_log, queue_logs)
+        messages += _queue_log_only(call_log, queue_logs, reader)
     call_log.flush(final=True)
     return IngestReport(len(recordings) + len(queue_logs), messages, call_log.stored)
 
@@ -89,12 +92,12 @@ def _messages(path: Path, reader: Recordings) -> Batches:
         raise IngestError(f"{path}: {exc}") from exc
 
 
-def _queue_log_only(call_log: CallLog, paths: Sequence[Path]) -> int:
+def _queue_log_only(call_log: CallLog, paths: Sequence[Path], reader: Recordings) -> int:
     """Store every finished call of queue_log files (source ``queue_log``)."""
-    entries = []
+    entries: list[QueueEvent] = []
     for path in paths:
         with path.open(encoding="utf-8", errors="replace") as lines:
-            found, _bad = parse_queue_log(lines)
+            found, _bad = reader.queue_log(lines)
             entries += found
     records, _pending = call_log.rebuild.calls(entries)
     call_log.pending += records

@@ -30,6 +30,7 @@ from phoneservice.pbx.client import (
     Item,
     Received,
 )
+from phoneservice.pbx.translate import originate_fields
 from phoneservice.services.callbacks import OriginateJob
 from phoneservice.services.calllog import FLUSH_SECONDS, CallLog
 from phoneservice.services.clock import system_clock
@@ -43,7 +44,6 @@ RESYNC_TIMEOUT = 30.0
 ORIGINATE_EVERY = 1.0  # seconds between looks at the outbox of placed calls
 ORIGINATE_TIMEOUT = 10.0  # for the Originate's own response (Async: the call goes on)
 OUTCOME_TIMEOUT = 10.0  # for a DBGet of a callback call's stored outcome after a reconnect
-NOT_FOUND = "Database entry not found"  # Asterisk's DBGet answer when no entry exists
 __all__ = ["PbxFollower", "follow_all", "stop_on_signals", "watch_overrides"]
 OVERRIDE_POLL = 15.0  # seconds between looks at the stored overrides (docs/worker.md)
 
@@ -165,8 +165,7 @@ class PbxFollower:
     async def handle(self, item: Item) -> None:
         """A message feeds the tracker; a drop starts a gap; a (re)connect resyncs."""
         if isinstance(item, Received):
-            event = item.message.as_dict()
-            self.call_log.message(event, item.received_at)
+            event = self.call_log.message(item.message.as_dict(), item.received_at)
             if self.originates is not None:
                 result = self.watch.feed(event)
                 if result is not None and result.channel_id is not None:
@@ -192,7 +191,7 @@ class PbxFollower:
         except AmiError as exc:  # the next connection resyncs again; calls stay in flight
             _log.warning("AMI %s: resync failed: %s", self.client.target.name, exc)
             return
-        self.call_log.resynced([row.as_dict() for row in rows], self.clock())
+        self.call_log.resynced(self.call_log.listed(row.as_dict() for row in rows), self.clock())
         await self._queue_status()
         await self._flush()
 
@@ -203,7 +202,7 @@ class PbxFollower:
         except AmiError as exc:  # joins stay timed by what follows (HoldTime, queue_log)
             _log.warning("AMI %s: QueueStatus failed: %s", self.client.target.name, exc)
             return
-        entries = [item.as_dict() for item in items if item.event == "QueueEntry"]
+        entries = self.call_log.listed(item.as_dict() for item in items)
         self.call_log.queue_status(entries, self.clock())
 
     def _originates_due(self) -> bool:
@@ -247,7 +246,7 @@ class PbxFollower:
         request = outbox.request(job)
         try:
             response = await self.client.action(
-                "Originate", request.fields(), timeout=ORIGINATE_TIMEOUT
+                "Originate", originate_fields(request), timeout=ORIGINATE_TIMEOUT
             )
         except AmiError as exc:
             name, callback = self.client.target.name, job.callback_id
@@ -289,17 +288,11 @@ class PbxFollower:
 
     async def _stored_status(self, channel_id: str) -> str | None:
         """The DIALSTATUS the dialplan stored for a call; None when the PBX has none."""
-        fields = [("Family", OUTCOME_FAMILY), ("Key", channel_id)]
         try:
-            items = await self.client.list_action("DBGet", fields, timeout=OUTCOME_TIMEOUT)
+            return await self.client.db_get(OUTCOME_FAMILY, channel_id, timeout=OUTCOME_TIMEOUT)
         except AmiActionFailed as exc:
-            if exc.response.get("Message") != NOT_FOUND:
-                _log.warning(
-                    "AMI %s: DBGet of call %s: %s", self.client.target.name, channel_id, exc
-                )
+            _log.warning("AMI %s: DBGet of call %s: %s", self.client.target.name, channel_id, exc)
             return None
-        values = [item.get("Val") for item in items if item.event == "DBGetResponse"]
-        return next((value or "" for value in values), None)
 
     async def _live_channels(self) -> set[str]:
         """The Uniqueids and Linkedids of the channels up now; empty if the PBX cannot say."""
@@ -308,7 +301,8 @@ class PbxFollower:
         except AmiError as exc:
             _log.warning("AMI %s: no channel list for callbacks: %s", self.client.target.name, exc)
             return set()
-        return {row.get(key) or "" for row in rows for key in ("Uniqueid", "Linkedid")} - {""}
+        listed = self.call_log.listed(row.as_dict() for row in rows)
+        return {i for e in listed for i in (e.channel.uniqueid, e.channel.linkedid)} - {""}
 
     async def _resolve(self, channel_id: str, outcome: str, at: datetime) -> None:
         """Store what became of a placed call, off the event loop; log (not raise) a failure."""

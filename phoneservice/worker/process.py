@@ -20,6 +20,7 @@ from datetime import datetime
 
 from phoneservice.bootstrap import Services, queue_log_file, restart_settings
 from phoneservice.pbx.client import AmiClient
+from phoneservice.pbx.translate import wanted
 from phoneservice.registry import Registry
 from phoneservice.storage.leader import LeaderLock, Leadership, watch
 from phoneservice.worker.amistate import AmiStateReporter
@@ -48,9 +49,10 @@ def followers(services: Services, leadership: Leadership | None = None) -> list[
         return []
     reader = queue_log_file([settings.queue_log]) if settings.queue_log else None
     outbox = OriginateOutbox(services.callbacks)
+    events = wanted(services.registry.pbx.hours_variable)
     return [
         PbxFollower(
-            AmiClient(target),
+            AmiClient(target, events=events),
             services.call_log(
                 target.name, queue_log=reader, since=services.calls.resume_point(target.name)
             ),

@@ -29,11 +29,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from phoneservice.domain.calls.amifields import display_name
+from phoneservice.domain.calls.events import CallEvent, ChannelListed, QueueEntryListed
 from phoneservice.domain.calls.records import OUTCOMES, CallRecord
-from phoneservice.domain.calls.tracker import HANDLERS, CallTracker
+from phoneservice.domain.calls.tracker import CallTracker
 from phoneservice.domain.errors import DomainError, NaiveDatetimeError
 from phoneservice.pbx.protocol import parse, parse_banner
+from phoneservice.pbx.translate import TABLE, Translator, display_name
 
 TRACES = Path(__file__).resolve().parents[1] / "data" / "ami-traces"
 SHORT_ABANDON_S = 5
@@ -68,18 +69,41 @@ def schedule_is_open(unit: str, at: datetime) -> bool:
     return start <= local.hour * 60 + local.minute < end
 
 
+class AmiTracker(CallTracker):
+    """The tracker behind the AMI translation table, as the call log wires the two."""
+
+    def __init__(self, translate: Translator, **settings: Any) -> None:
+        super().__init__(**settings)
+        self.translate = translate
+
+    def feed(  # type: ignore[override]
+        self, event: Mapping[str, str] | CallEvent, at: datetime | None = None
+    ) -> list[CallRecord]:
+        """One AMI event (or an already translated one)."""
+        translated = event if isinstance(event, CallEvent) else self.translate(event)
+        return [] if translated is None else super().feed(translated, at)
+
+    def take_over(  # type: ignore[override]
+        self, answers: Iterable[Mapping[str, str]], at: datetime
+    ) -> list[CallRecord]:
+        """A resync's AMI answers (CoreShowChannel, QueueEntry)."""
+        events = (self.translate(answer) for answer in answers)
+        listed = [e for e in events if isinstance(e, ChannelListed | QueueEntryListed)]
+        return super().take_over(listed, at)
+
+
 def make_tracker(
     is_open: Callable[[str, datetime], bool] = lab_is_open,
     hours_variable: str | None = "PHONE_HOURS",
-) -> CallTracker:
+) -> AmiTracker:
     """A tracker wired to the lab's queues, DIDs and inbound context."""
-    return CallTracker(
+    return AmiTracker(
+        Translator(hours_variable),
         pbx="lab",
         unit_for_queue=LAB_QUEUES.get,
         unit_for_did=LAB_DIDS.get,
         is_open=is_open,
         inbound_contexts=frozenset({"inbound"}),
-        hours_variable=hours_variable,
         short_abandon_seconds=SHORT_ABANDON_S,
     )
 
@@ -105,8 +129,12 @@ def truth(scenario: str) -> dict[str, Any]:
 
 
 def feed_all(tracker: CallTracker, events: Iterable[Mapping[str, str]]) -> list[CallRecord]:
-    """Feed events in order and collect every finished call."""
-    return [record for event in events for record in tracker.feed(event)]
+    """Feed AMI events in order (through the lab's translation) and collect every finished call."""
+    if isinstance(tracker, AmiTracker):
+        return [record for event in events for record in tracker.feed(event)]
+    translate = Translator("PHONE_HOURS")
+    translated = (translate(event) for event in events)
+    return [record for event in translated if event for record in tracker.feed(event)]
 
 
 def by_uniqueid(records: Iterable[CallRecord]) -> dict[str, CallRecord]:
@@ -470,7 +498,7 @@ HEADERS = [
 @given(
     st.lists(
         st.fixed_dictionaries(
-            {"Event": st.sampled_from([*HANDLERS, "Bogus"])},
+            {"Event": st.sampled_from([*TABLE, "Bogus"])},
             optional={
                 header: st.one_of(st.sampled_from([UID, "inbound", "1", "", "x"]), st.text())
                 for header in HEADERS
@@ -669,7 +697,6 @@ def test_constructor_names_every_bad_setting() -> None:
             unit_for_did=LAB_DIDS.get,
             is_open=lab_is_open,
             inbound_contexts=frozenset(),
-            hours_variable="PHONE_HOURS",
             short_abandon_seconds=-1,
         )
     message = str(caught.value)

@@ -11,12 +11,14 @@ from typing import Any
 import pytest
 
 from phoneservice.domain.calls.numbers import as_received, caller_number
-from phoneservice.domain.calls.queuelog import QueueLogCalls, parse_queue_log
-from phoneservice.domain.calls.tracker import CallTracker
+from phoneservice.domain.calls.queuelog import QueueLogCalls
+from phoneservice.pbx.queue_log import parse_queue_log
+from phoneservice.pbx.translate import Translator
 from tests.domain.test_call_tracker import (
     LAB_DIDS,
     LAB_QUEUES,
     TRACES,
+    AmiTracker,
     arrival,
     by_uniqueid,
     ev,
@@ -117,13 +119,13 @@ def test_a_hang_up_in_the_welcome_is_unanswered_by_did_without_an_hours_decision
 
 def test_a_region_given_to_the_tracker_reads_national_numbers() -> None:
     tracker = make_tracker()
-    swedish = CallTracker(
+    swedish = AmiTracker(
+        Translator("PHONE_HOURS"),
         pbx="lab",
         unit_for_queue=LAB_QUEUES.get,
         unit_for_did=LAB_DIDS.get,
         is_open=lab_is_open,
         inbound_contexts=frozenset({"inbound"}),
-        hours_variable="PHONE_HOURS",
         short_abandon_seconds=5,
         caller_region="SE",
     )

@@ -18,6 +18,7 @@ from phoneservice.domain.callbacks.originate import (
 )
 from phoneservice.domain.errors import DomainError
 from phoneservice.pbx.client import AmiClient, AmiTarget, Received
+from phoneservice.pbx.translate import Translator, originate_fields
 from tests.domain.test_call_tracker import TRACES, recorded_events
 
 EXPECTED = {
@@ -28,19 +29,21 @@ EXPECTED = {
 }
 PLANS = json.loads((TRACES / "f-callback.expected.json").read_text())["callbacks"]
 
+TRANSLATE = Translator()
+
 
 def test_originate_rings_the_agent_first_with_a_fixed_channel_id():
     request = OriginateRequest(
         "cb-7-a1", "PJSIP/anne", "+4521806409", variables={"CALLBACK_ID": "7"}
     )
-    fields = dict(request.fields())
+    fields = dict(originate_fields(request))
     assert (fields["Channel"], fields["Exten"], fields["Async"], fields["ChannelId"]) == (
         "PJSIP/anne",
         "+4521806409",
         "true",
         "cb-7-a1",
     )
-    assert ("Variable", "CALLBACK_ID=7") in request.fields()
+    assert ("Variable", "CALLBACK_ID=7") in originate_fields(request)
 
 
 def test_originate_needs_ids():
@@ -91,7 +94,7 @@ def test_recorded_answers_give_the_four_outcomes():
         watch.expect(plan["action_id"])
     results = {}
     for event in recorded_events("f-callback.ami"):
-        result = watch.feed(event)
+        result = watch.feed(TRANSLATE(event))
         if result is not None:
             results[result.action_id] = result.outcome
     assert results == {p["action_id"]: EXPECTED[p["expected_result"]] for p in PLANS}
@@ -100,7 +103,7 @@ def test_recorded_answers_give_the_four_outcomes():
 
 def test_other_clients_originates_are_ignored():
     watch = OriginateWatch()  # expects nothing: every OriginateResponse is foreign
-    assert all(watch.feed(e) is None for e in recorded_events("f-callback.ami"))
+    assert all(watch.feed(TRANSLATE(e)) is None for e in recorded_events("f-callback.ami"))
 
 
 def test_real_originates_answered_by_the_recording_over_a_socket():
@@ -121,7 +124,7 @@ async def _originate_all() -> list[str]:
             request = OriginateRequest(
                 f"att-{n}", f"Local/{plan['agent']}@agent-phone", plan["citizen_number"]
             )
-            response = await client.action("Originate", request.fields())
+            response = await client.action("Originate", originate_fields(request))
             assert response.get("Response") == "Success"
             watch.expect(response.action_id or "", request.channel_id)
             order.append(response.action_id)
@@ -129,7 +132,7 @@ async def _originate_all() -> list[str]:
             while len(results) < len(PLANS):
                 item = await client.get()
                 if isinstance(item, Received):
-                    result = watch.feed(item.message.as_dict())
+                    result = watch.feed(TRANSLATE(item.message.as_dict()))
                     if result is not None:
                         results[result.action_id] = result.outcome
         await client.close()

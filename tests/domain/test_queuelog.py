@@ -6,12 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from phoneservice.domain.calls.queuelog import (
-    QueueLogCalls,
-    parse_line,
-    parse_queue_log,
-)
+from phoneservice.domain.calls.queuelog import QueueLogCalls
 from phoneservice.domain.calls.reconcile import reconcile
+from phoneservice.pbx.queue_log import parse_line, parse_queue_log
 from tests.domain.test_call_tracker import (
     LAB_QUEUES,
     TRACES,
@@ -39,7 +36,7 @@ def rebuild(scenario: str, until: float | None = None):
     folder = QueueLogCalls(
         pbx="lab", unit_for_queue=LAB_QUEUES.get, is_open=lab_is_open, short_abandon_seconds=5
     )
-    return folder.calls(e for e in entries if until is None or e.epoch <= until)
+    return folder.calls(e for e in entries if until is None or e.at.timestamp() <= until)
 
 
 def _cases():

@@ -12,9 +12,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from phoneservice.domain.calls.queuelog import QueueLogCalls, arrival, parse_queue_log
+from phoneservice.domain.calls.queuelog import QueueLogCalls, arrival
 from phoneservice.domain.calls.reconcile import merge, needs_witness, reconcile, witnessed
 from phoneservice.domain.calls.records import CallRecord
+from phoneservice.pbx.queue_log import parse_queue_log
 from tests.domain.test_call_tracker import (
     LAB_QUEUES,
     TRACES,

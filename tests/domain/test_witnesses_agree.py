@@ -14,8 +14,9 @@ from datetime import datetime
 
 import pytest
 
-from phoneservice.domain.calls.queuelog import QueueLogCalls, parse_queue_log
+from phoneservice.domain.calls.queuelog import QueueLogCalls
 from phoneservice.domain.calls.records import CallRecord
+from phoneservice.pbx.queue_log import parse_queue_log
 from tests.domain.test_call_tracker import (
     LAB_QUEUES,
     SHORT_ABANDON_S,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from phoneservice.bootstrap import build_queue_log_calls, build_tracker, restart_settings
-from phoneservice.domain.calls.queuelog import parse_queue_log
+from phoneservice.pbx.queue_log import parse_queue_log
 from phoneservice.registry import Registry, parse_registry
 from tests.conftest import LAB_HEADER, LAB_REGISTRY, TODAY
 from tests.domain.test_call_tracker import TRACES, by_uniqueid, feed_all, recorded_events

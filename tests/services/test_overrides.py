@@ -24,6 +24,7 @@ from phoneservice.services.overrides import (
 from phoneservice.storage.engine import create_engine_for, session_factory
 from phoneservice.worker.follower import watch_overrides
 from tests.conftest import BORGERSERVICE, Clock, at, registry_from
+from tests.domain.test_call_tracker import feed_all
 
 MONDAY_1100 = at("2026-11-23T11:00")  # Borgerservice: Monday 10:00-14:00
 
@@ -287,7 +288,7 @@ def test_the_tracker_logs_a_call_during_a_closure_as_outside_hours(
     cache = OverrideCache(lambda: service.in_force(timedelta(hours=2)), ttl=None)
     cache.refresh()  # as the worker's poller does
     tracker = build_tracker(registry, "pbx1", overrides=cache)
-    records = [r for event in call_at(at("2026-11-23T11:10")) for r in tracker.feed(event)]
+    records = feed_all(tracker, call_at(at("2026-11-23T11:10")))
     records += tracker.flush_unknown(at("2026-11-23T11:20"))
     assert [r.during_hours for r in records] == [during_hours]
 

@@ -11,6 +11,7 @@ from datetime import datetime
 import pytest
 
 from phoneservice.bootstrap import build_call_log, queue_log_file
+from phoneservice.pbx.queue_log import parse_queue_log
 from phoneservice.registry import parse_registry
 from tests.conftest import LAB_REGISTRY, TODAY
 from tests.domain.test_call_tracker import TRACES, recorded_events, truth
@@ -137,3 +138,64 @@ def test_an_unreadable_queue_log_stores_the_calls_as_the_stream_saw_them(tmp_pat
     call_log.flush(final=True)
     assert sorted(r.outcome for r in stored) == ["abandoned", "answered", "timeout", "timeout"]
     assert "queue_log unreadable" in caplog.text
+
+
+class LaggingQueueLog:
+    """queue_log as a PBX writes it a little behind the stream: lines up to ``until``."""
+
+    def __init__(self) -> None:
+        self.lines = QUEUE_LOG.read_text(encoding="utf-8").splitlines()
+        self.until = 0.0
+
+    def __call__(self):
+        events, _ = parse_queue_log(self.lines)
+        return [e for e in events if e.at.timestamp() <= self.until]
+
+
+def lagging_pipeline(reader):
+    stored: list = []
+    registry = parse_registry(LAB_REGISTRY, "lab.toml", TODAY)
+    store = lambda records, _seen: stored.extend(records) or len(records)  # noqa: E731
+    return build_call_log(registry, "lab", store, queue_log=reader), stored
+
+
+def test_a_queue_log_behind_the_stream_still_decides_the_timeouts():
+    """The stream without QUEUESTATUS says abandoned; queue_log, a little late, says timeout."""
+    reader = LaggingQueueLog()
+    call_log, stored = lagging_pipeline(reader)
+    for event in recorded_events(f"{K}.ami"):
+        if not without_queuestatus(event):
+            call_log.message(event)
+    call_log.flush()  # queue_log holds no line yet: the doubtful calls wait
+    timed_out = {k_ref(ref)["uniqueid"] for ref in ("k-001", "k-002")}
+    assert not timed_out & {r.uniqueid for r in stored}
+    assert k_ref("k-003")["uniqueid"] in {r.uniqueid for r in stored}  # answered: no doubt
+    reader.until = float("inf")  # queue_log caught up
+    call_log.flush()
+    outcomes = {r.uniqueid: r.outcome for r in stored}
+    assert [outcomes[u] for u in sorted(timed_out)] == ["timeout", "timeout"]
+    assert outcomes[k_ref("k-004")["uniqueid"]] == "abandoned"
+    assert len(stored) == 4
+
+
+def test_a_queue_log_that_never_catches_up_is_waited_for_a_minute_of_stream():
+    reader = LaggingQueueLog()
+    call_log, stored = lagging_pipeline(reader)
+    for event in recorded_events(f"{K}.ami"):
+        if not without_queuestatus(event):
+            call_log.message(event)
+    call_log.flush()
+    assert len(stored) == 1  # the answered call
+    later = call_log.last_seen.timestamp() + 61
+    call_log.message({"Event": "QueueMemberStatus", "Timestamp": f"{later:.6f}"})
+    call_log.flush()
+    assert sorted(r.outcome for r in stored) == ["abandoned", "abandoned", "abandoned", "answered"]
+
+
+def test_ingest_never_waits_for_queue_log():
+    call_log, stored = lagging_pipeline(LaggingQueueLog())
+    for event in recorded_events(f"{K}.ami"):
+        call_log.message(event)
+    call_log.finish(call_log.last_seen)
+    call_log.flush(final=True)
+    assert len(stored) == 4

@@ -22,6 +22,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -45,13 +46,25 @@ RECOVERY = 120.0  # seconds after the outage within which every call must be sto
 MAX_LINES = 12  # warnings and errors the worker may log for one outage
 
 
-def outage_worker(home: Path, database_url: str, ami_port: int) -> Worker:
+def outage_worker(
+    home: Path, database_url: str, ami_port: int, metrics_port: int | None = None
+) -> Worker:
     """A ``phoneservice worker`` process on ``database_url``, following the simulator."""
     ami = {
         "PHONESERVICE_AMI_URL": f"ami://phoneservice@127.0.0.1:{ami_port}?name=lab",
         "PHONESERVICE_AMI_SECRET": "s3cret",
     }
+    if metrics_port is not None:
+        ami["PHONESERVICE_WORKER_METRICS"] = f"127.0.0.1:{metrics_port}"
     return Worker("worker", home, database_url, registry=LAB_REGISTRY, settings=ami)
+
+
+def scrape(port: int) -> dict[str, float]:
+    """The worker's own metrics: sample name with labels → value."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as answer:
+        text = answer.read().decode()
+    samples = (line.rsplit(" ", 1) for line in text.splitlines() if line[:1] not in ("#", ""))
+    return {name: float(value) for name, value in samples}
 
 
 class ThrowawayPostgres:
@@ -164,13 +177,15 @@ def complaints(log: str) -> list[str]:
     return [line for line in log.splitlines() if " WARNING " in line or " ERROR " in line]
 
 
-def ride_out(database_url: str, home: Path, outage, recover) -> tuple[Worker, str]:
+def ride_out(
+    database_url: str, home: Path, outage, recover, during=None, metrics_port=None
+) -> tuple[Worker, str]:
     """Run the worker on the replay; ``outage()`` after the first call is stored,
-    ``recover()`` OUTAGE s later; every call of the recording must then be stored."""
+    ``during()`` OUTAGE s later, then ``recover()``; every call must then be stored."""
     expected = {call["uniqueid"] for call in truth(SCENARIO)["calls"]}
     script = Script(TRACES / f"{SCENARIO}.ami")
     with AmiSimulator([script], username="phoneservice", secret="s3cret", speed=SPEED) as sim:
-        worker = outage_worker(home, database_url, sim.port)
+        worker = outage_worker(home, database_url, sim.port, metrics_port)
         try:
             worker.wait_for("following PBX lab", STARTUP)
             first = wait_for_calls(database_url, worker, bool, STARTUP)
@@ -178,6 +193,8 @@ def ride_out(database_url: str, home: Path, outage, recover) -> tuple[Worker, st
             outage()
             time.sleep(OUTAGE)
             assert worker.process.poll() is None, worker.text()
+            if during is not None:
+                during()
             recover()
             wait_for_calls(database_url, worker, expected.__le__, RECOVERY)
             assert worker.process.poll() is None  # it never exited
@@ -190,9 +207,14 @@ def ride_out(database_url: str, home: Path, outage, recover) -> tuple[Worker, st
 
 
 def test_a_postgresql_restart_loses_no_call(throwaway_postgres, tmp_path):
-    server = throwaway_postgres
+    server, port, seen = throwaway_postgres, free_port(), {}
     upgrade(server.url)
-    worker, during = ride_out(server.url, tmp_path, server.stop, server.start)
+    worker, during = ride_out(
+        server.url, tmp_path, server.stop, server.start, lambda: seen.update(scrape(port)), port
+    )
+    # a worker of its own (no web process) shows what it holds while the database is away
+    assert seen['phoneservice_store_pending_calls{pbx="lab"}'] > 0
+    assert seen['phoneservice_store_failures_total{pbx="lab"}'] > 0
     print(f"outage {OUTAGE:.0f} s; lines logged meanwhile:\n{during}")
     assert "Traceback" not in worker.text()
     assert during.count("the database is not available") == 1

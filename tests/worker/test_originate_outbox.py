@@ -15,6 +15,7 @@ from phoneservice.demo.simulator import AmiSimulator, Script
 from phoneservice.domain.callbacks.originate import DeviceRefused
 from phoneservice.domain.callbacks.rules import CallbackError, CallInFlight, ClaimConflict
 from phoneservice.pbx.client import AmiClient, AmiTarget
+from phoneservice.pbx.translate import originate_fields
 from phoneservice.registry import parse_registry
 from phoneservice.services.callbacks import (
     LOST_AFTER,
@@ -339,4 +340,4 @@ def test_the_dialer_sends_a_device_the_pattern_allows(queue):
     placed = queue.callbacks.place_call(task, "anne")
     (job,) = OriginateOutbox(queue.callbacks).due()
     assert job.channel_id == placed.channel_id
-    assert ("Channel", DEVICE) in OriginateOutbox(queue.callbacks).request(job).fields()
+    assert ("Channel", DEVICE) in originate_fields(OriginateOutbox(queue.callbacks).request(job))

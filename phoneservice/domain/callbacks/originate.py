@@ -1,10 +1,10 @@
 """Placing a callback call through the PBX: the Originate action, and what became of it.
 
 The agent's own device rings first; when the agent answers, the dialplan dials the
-citizen. The ``OriginateResponse`` tells whether the agent answered; the citizen's
-``DialEnd`` (on the same Linkedid, which is the originated channel's Uniqueid) tells
-whether the citizen did. Every attempt has a fixed ``ChannelId``, so an attempt can
-never ring a citizen twice.
+citizen. The answer to the Originate (:class:`OriginateAnswered`) tells whether the agent
+answered; the citizen's dial end (:class:`DialEnded`, on the same linkedid, which is the
+originated channel's uniqueid) tells whether the citizen did. Every attempt has a fixed
+``ChannelId``, so an attempt can never ring a citizen twice.
 """
 
 from __future__ import annotations
@@ -15,17 +15,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from phoneservice.domain.callbacks.rules import CallbackError
-from phoneservice.domain.calls.amifields import event_instant
+from phoneservice.domain.calls.events import CallEvent, DialEnded, HungUp, OriginateAnswered
 from phoneservice.domain.errors import DomainError
-
-Event = Mapping[str, str]
 
 REACHED = "reached"
 NO_ANSWER = "no_answer"
 BUSY = "busy"
 AGENT_NO_ANSWER = "agent_no_answer"
 FAILED = "failed"
-# DialEnd.DialStatus of the citizen's leg → the attempt's outcome
+# The citizen's leg's dial status (Asterisk's DIALSTATUS words) → the attempt's outcome
 _DIAL_STATUS = {
     "ANSWER": REACHED,
     "NOANSWER": NO_ANSWER,
@@ -72,21 +70,6 @@ class OriginateRequest:
             raise DomainError("an originate needs a channel id, an agent device and a number")
         if not _ONE_WORD.fullmatch(self.agent_device):
             raise DeviceRefused("an agent device is one word of printable ASCII")
-
-    def fields(self) -> list[tuple[str, str]]:
-        """The AMI Originate headers: agent device first, then the citizen, asynchronously."""
-        pairs = [
-            ("Channel", self.agent_device),
-            ("Context", self.context),
-            ("Exten", self.citizen_number),
-            ("Priority", "1"),
-            ("CallerID", self.caller_id or f"Tilbagekald <{self.citizen_number}>"),
-            ("Timeout", str(self.timeout_s * 1000)),
-            ("Async", "true"),
-            ("ChannelId", self.channel_id),
-            ("OtherChannelId", f"{self.channel_id}-2"),
-        ]
-        return pairs + [("Variable", f"{k}={v}") for k, v in self.variables.items()]
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,47 +119,45 @@ class OriginateWatch:
         """How many attempts have no outcome yet."""
         return len(self._by_action) + len(self._by_uniqueid)
 
-    def feed(self, event: Event) -> OriginateResult | None:
+    def feed(self, event: CallEvent | None) -> OriginateResult | None:
         """One event; the result of an attempt when this event decided it."""
-        name = event.get("Event")
-        if name == "OriginateResponse":
-            return self._on_response(event)
-        if name == "DialEnd":
+        if isinstance(event, OriginateAnswered):
+            return self._on_answer(event)
+        if isinstance(event, DialEnded):
             return self._on_dial_end(event)
-        if name == "Hangup":
+        if isinstance(event, HungUp):
             return self._on_hangup(event)
         return None
 
-    def _on_response(self, event: Event) -> OriginateResult | None:
+    def _on_answer(self, event: OriginateAnswered) -> OriginateResult | None:
         """Success: the agent answered, the citizen is being dialled. Failure: decided."""
-        pending = self._by_action.pop(event.get("ActionID", ""), None)
+        pending = self._by_action.pop(event.action_id, None)
         if pending is None:
             return None  # another client's originate
-        if event.get("Response") != "Success":
-            outcome = _ORIGINATE_FAILURE.get(event.get("Reason", ""), FAILED)
-            return _result(pending, outcome, event)
-        pending.uniqueid = event.get("Uniqueid") or pending.channel_id
+        if not event.success:
+            return _result(pending, _ORIGINATE_FAILURE.get(event.reason, FAILED), event)
+        pending.uniqueid = event.channel.uniqueid or pending.channel_id
         if pending.uniqueid:
             self._by_uniqueid[pending.uniqueid] = pending
         return None
 
-    def _on_dial_end(self, event: Event) -> OriginateResult | None:
+    def _on_dial_end(self, event: DialEnded) -> OriginateResult | None:
         """The citizen's leg ended ringing: answered, no answer, busy..."""
-        if not event.get("Channel"):
+        if not event.outbound:
             return None  # the originate dialling the agent's own device
-        pending = self._by_uniqueid.pop(event.get("Linkedid", ""), None)
+        pending = self._by_uniqueid.pop(event.channel.linkedid, None)
         if pending is None:
             return None
-        return _result(pending, _DIAL_STATUS.get(event.get("DialStatus", ""), FAILED), event)
+        return _result(pending, _DIAL_STATUS.get(event.status, FAILED), event)
 
-    def _on_hangup(self, event: Event) -> OriginateResult | None:
+    def _on_hangup(self, event: HungUp) -> OriginateResult | None:
         """The agent's leg hung up before the citizen was dialled at all."""
-        pending = self._by_uniqueid.pop(event.get("Uniqueid", ""), None)
+        pending = self._by_uniqueid.pop(event.channel.uniqueid, None)
         return None if pending is None else _result(pending, NO_ANSWER, event)
 
 
-def _result(pending: _Pending, outcome: str, event: Event) -> OriginateResult:
+def _result(pending: _Pending, outcome: str, event: CallEvent) -> OriginateResult:
     """An attempt's result at the event that decided it."""
     return OriginateResult(
-        pending.action_id, pending.channel_id, outcome, pending.uniqueid, event_instant(event)
+        pending.action_id, pending.channel_id, outcome, pending.uniqueid, event.at
     )

@@ -24,6 +24,18 @@ from phoneservice.domain.calls.records import (
 
 IsOpen = Callable[[str, datetime], bool]
 
+# The words the dialplan's hours variable may hold (the shipped dialplan sets open/closed).
+_HOURS_OPEN = frozenset({"open", "1", "yes", "true", "on"})
+_HOURS_CLOSED = frozenset({"closed", "0", "no", "false", "off"})
+
+
+def pbx_says_open(value: str | None) -> bool | None:
+    """What the dialplan's hours variable says: open (True), closed (False) or nothing."""
+    text = (value or "").strip().casefold()
+    if text in _HOURS_OPEN:
+        return True
+    return False if text in _HOURS_CLOSED else None
+
 
 @dataclass(frozen=True, slots=True)
 class CallFacts:

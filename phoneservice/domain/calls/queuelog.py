@@ -1,9 +1,11 @@
-"""Asterisk's queue_log as a second witness: calls rebuilt from it.
+"""Asterisk's queue_log as a second witness: calls rebuilt from its events.
 
-Lines are ``epoch|callid|queue|agent|event|data...``. When the AMI stream had a gap, the
-calls that ended inside it (or lived wholly inside it) are recovered from here, so that
-no missed call is lost; :mod:`phoneservice.domain.calls.reconcile` says which witness
-decides what when both saw a call.
+:mod:`phoneservice.pbx.queue_log` reads the lines into the domain's call events (the
+vocabulary the AMI stream is translated into too); this folds them into calls. When the
+AMI stream had a gap, the calls that ended inside it (or lived wholly inside it) are
+recovered from here, so that no missed call is lost;
+:mod:`phoneservice.domain.calls.reconcile` says which witness decides what when both saw
+a call.
 """
 
 from __future__ import annotations
@@ -13,6 +15,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from phoneservice.domain.calls.classify import CallFacts, IsOpen, classify, open_at_arrival
+from phoneservice.domain.calls.events import (
+    Abandoned,
+    Completed,
+    Connected,
+    Joined,
+    LeftUnanswered,
+    QueueEvent,
+    RingUnanswered,
+    Rung,
+    TimedOut,
+)
 from phoneservice.domain.calls.numbers import DEFAULT_REGION, as_received, caller_number
 from phoneservice.domain.calls.records import (
     ABANDONED,
@@ -27,61 +40,6 @@ from phoneservice.domain.calls.records import (
 
 SOURCE_QUEUE_LOG = "queue_log"
 _CHANNEL_AGE_MAX = timedelta(hours=1)  # a uniqueid's epoch older than this is not believed
-
-# event → (outcome, index of the wait in the data fields)
-_ENDINGS: Mapping[str, tuple[str, int]] = {
-    "ABANDON": (ABANDONED, 2),
-    "EXITWITHTIMEOUT": (TIMEOUT, 2),
-    "EXITEMPTY": (UNANSWERED, 2),
-    "EXITWITHKEY": (UNANSWERED, 3),
-}
-_COMPLETE = frozenset({"COMPLETEAGENT", "COMPLETECALLER"})
-_TRANSFERS = frozenset({"TRANSFER", "BLINDTRANSFER", "ATTENDEDTRANSFER"})
-
-
-@dataclass(frozen=True, slots=True)
-class QueueLogEntry:
-    """One queue_log line."""
-
-    epoch: int
-    callid: str
-    queue: str
-    agent: str
-    event: str
-    data: tuple[str, ...]
-
-    @property
-    def at(self) -> datetime:
-        """The line's instant."""
-        return datetime.fromtimestamp(self.epoch, UTC)
-
-    def field(self, index: int) -> int | None:
-        """A data field as a whole number, or None."""
-        try:
-            return int(self.data[index])
-        except (IndexError, ValueError):
-            return None
-
-
-def parse_queue_log(lines: Iterable[str]) -> tuple[list[QueueLogEntry], int]:
-    """The readable entries of queue_log text, and how many lines could not be read."""
-    entries, bad = [], 0
-    for line in lines:
-        entry = parse_line(line)
-        if entry is not None:
-            entries.append(entry)
-        elif line.strip():
-            bad += 1
-    return entries, bad
-
-
-def parse_line(line: str) -> QueueLogEntry | None:
-    """One line, or None when it is not a queue_log line."""
-    parts = line.rstrip("\r\n").split("|")
-    if len(parts) < 5 or not parts[0].isdigit():
-        return None
-    epoch, callid, queue, agent, event, *data = parts
-    return QueueLogEntry(int(epoch), callid, queue, agent, event, tuple(data))
 
 
 @dataclass
@@ -129,12 +87,11 @@ class QueueLogCalls:
         self.short_abandon_seconds = short_abandon_seconds
         self.caller_region = caller_region
 
-    def calls(self, entries: Iterable[QueueLogEntry]) -> tuple[list[CallRecord], list[str]]:
+    def calls(self, events: Iterable[QueueEvent]) -> tuple[list[CallRecord], list[str]]:
         """Finished calls in order of arrival, and the callids still in progress."""
         folds: dict[str, _Fold] = {}
-        for entry in entries:
-            if entry.callid != "NONE":
-                _apply(folds, entry)
+        for event in events:
+            _apply(folds, event)
         done = [f for f in folds.values() if f.visits and all(v.finished for v in f.visits)]
         pending = [f.callid for f in folds.values() if f not in done]
         records = sorted((self._record(f) for f in done), key=lambda r: r.arrived_at)
@@ -204,64 +161,70 @@ def arrival(callid: str, joined: datetime) -> datetime:
     return created if joined - _CHANNEL_AGE_MAX <= created <= joined else joined
 
 
-def _apply(folds: dict[str, _Fold], entry: QueueLogEntry) -> None:
-    """Fold one line into its call."""
-    if entry.event == "ENTERQUEUE":
-        fold = folds.setdefault(entry.callid, _Fold(entry.callid, _data(entry, 1)))
-        fold.visits.append(_Visit(entry.queue, entry.at))
-        fold.last = entry.at
+def _apply(folds: dict[str, _Fold], event: QueueEvent) -> None:
+    """Fold one event into its call."""
+    at, callid = _at(event), event.channel.uniqueid
+    if isinstance(event, Joined):
+        fold = folds.setdefault(callid, _Fold(callid, event.channel.caller_number))
+        fold.visits.append(_Visit(event.queue, at))
+        fold.last = at
         return
-    current = folds.get(entry.callid)
-    if current is None or not current.visits:
+    current = folds.get(callid)
+    handler = _HANDLERS.get(type(event))
+    if current is None or not current.visits or handler is None:
         return
-    current.last = entry.at
-    _HANDLERS.get(entry.event, _ignore)(current.visits[-1], entry)
+    current.last = at
+    handler(current.visits[-1], event, at)
 
 
-def _ring(visit: _Visit, entry: QueueLogEntry) -> None:
-    """RINGNOANSWER / RINGCANCELED: an agent was rung and did not connect."""
+def _at(event: QueueEvent) -> datetime:
+    """The event's instant (queue_log states one on every line)."""
+    if event.at is None:
+        raise ValueError("a queue_log event without its instant")
+    return event.at
+
+
+def _rung(visit: _Visit, _event: QueueEvent, _at: datetime) -> None:
+    """RINGCANCELED: an agent was rung and another one connected."""
     visit.rung += 1
-    visit.no_answers += entry.event == "RINGNOANSWER"
 
 
-def _connect(visit: _Visit, entry: QueueLogEntry) -> None:
-    """CONNECT: answered by ``agent`` after ``holdtime``."""
-    visit.outcome, visit.agent, visit.wait_s = ANSWERED, entry.agent, entry.field(0)
+def _ring_unanswered(visit: _Visit, _event: QueueEvent, _at: datetime) -> None:
+    """RINGNOANSWER: an agent was rung and did not pick up."""
     visit.rung += 1
-    visit.left = entry.at
+    visit.no_answers += 1
 
 
-def _complete(visit: _Visit, entry: QueueLogEntry) -> None:
-    """COMPLETEAGENT / COMPLETECALLER: the talk ended; the visit is finished."""
-    visit.talk_s, visit.finished = entry.field(1), True
+def _connect(visit: _Visit, event: QueueEvent, at: datetime) -> None:
+    """CONNECT: answered by the agent after the hold time."""
+    assert isinstance(event, Connected)
+    visit.outcome, visit.agent, visit.wait_s = ANSWERED, event.agent, event.wait_s
+    visit.rung += 1
+    visit.left = at
 
 
-def _transfer(visit: _Visit, entry: QueueLogEntry) -> None:
-    """A transfer ends the answered visit; the talk time is the fourth field."""
-    visit.talk_s, visit.finished = entry.field(3), True
+def _complete(visit: _Visit, event: QueueEvent, _at: datetime) -> None:
+    """COMPLETEAGENT / COMPLETECALLER / a transfer: the talk ended; the visit is finished."""
+    assert isinstance(event, Completed)
+    visit.talk_s, visit.finished = event.talk_s, True
 
 
-def _end(visit: _Visit, entry: QueueLogEntry) -> None:
+def _end(visit: _Visit, event: QueueEvent, at: datetime) -> None:
     """ABANDON, EXITWITHTIMEOUT, EXITEMPTY, EXITWITHKEY: left without an agent."""
-    outcome, wait_index = _ENDINGS[entry.event]
-    visit.outcome, visit.wait_s = outcome, entry.field(wait_index)
-    visit.left, visit.finished = entry.at, True
+    assert isinstance(event, Abandoned | TimedOut | LeftUnanswered)
+    visit.outcome, visit.wait_s = _ENDINGS[type(event)], event.wait_s
+    visit.left, visit.finished = at, True
 
 
-def _ignore(_visit: _Visit, _entry: QueueLogEntry) -> None:
-    """Lines that do not change a call's record."""
-
-
-_HANDLERS: Mapping[str, Callable[[_Visit, QueueLogEntry], None]] = {
-    "RINGNOANSWER": _ring,
-    "RINGCANCELED": _ring,
-    "CONNECT": _connect,
-    **{name: _complete for name in _COMPLETE},
-    **{name: _transfer for name in _TRANSFERS},
-    **{name: _end for name in _ENDINGS},
+_ENDINGS: Mapping[type[QueueEvent], str] = {
+    Abandoned: ABANDONED,
+    TimedOut: TIMEOUT,
+    LeftUnanswered: UNANSWERED,
 }
-
-
-def _data(entry: QueueLogEntry, index: int) -> str | None:
-    """A data field as text, or None."""
-    return entry.data[index] if len(entry.data) > index and entry.data[index] else None
+_HANDLERS: Mapping[type[QueueEvent], Callable[[_Visit, QueueEvent, datetime], None]] = {
+    Rung: _rung,
+    RingUnanswered: _ring_unanswered,
+    Connected: _connect,
+    Completed: _complete,
+    **{kind: _end for kind in _ENDINGS},
+}

@@ -20,7 +20,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
-from phoneservice.domain.calls.amifields import pbx_says_open
+from phoneservice.domain.calls.classify import pbx_says_open
 from phoneservice.domain.calls.queuelog import SOURCE_QUEUE_LOG
 from phoneservice.domain.calls.records import (
     ABANDONED,

@@ -12,8 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from phoneservice.domain.calls.amifields import pbx_says_open
-from phoneservice.domain.calls.classify import CallFacts, IsOpen, classify, open_at_arrival
+from phoneservice.domain.calls.classify import (
+    CallFacts,
+    IsOpen,
+    classify,
+    open_at_arrival,
+    pbx_says_open,
+)
 from phoneservice.domain.calls.numbers import DEFAULT_REGION, caller_number
 from phoneservice.domain.calls.records import CallRecord, CallState, Segment, known_sum
 

@@ -7,11 +7,11 @@ outcome and hours come from :mod:`phoneservice.domain.calls.classify`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from phoneservice.domain.calls.amifields import display_name, whole_seconds
+from phoneservice.domain.calls.events import Channel
 from phoneservice.domain.calls.numbers import as_received
 
 ANSWERED = "answered"
@@ -157,13 +157,18 @@ class CallState:
         queue = self.segments[-1].queue if self.segments else None
         return InFlightCall(self.uniqueid, self.linkedid, self.arrived_at, queue)
 
-    def remember_caller(self, event: Mapping[str, str]) -> None:
-        """Take the caller's number and name from an event of the inbound channel."""
-        if "Prohibited" in event.get("CID-CallingPres", ""):
+    def remember_caller(self, channel: Channel) -> None:
+        """Take the caller's number and name as an event of the inbound channel shows them."""
+        if channel.withheld:
             self.caller_raw = self.caller_name = None
             return
-        self.caller_raw = as_received(event.get("CallerIDNum")) or self.caller_raw
-        self.caller_name = display_name(event.get("CallerIDName")) or self.caller_name
+        self.caller_raw = as_received(channel.caller_number) or self.caller_raw
+        self.caller_name = channel.caller_name or self.caller_name
+
+
+def whole_seconds(later: datetime, earlier: datetime) -> int:
+    """Whole seconds between two instants, never negative."""
+    return max(0, round((later - earlier).total_seconds()))
 
 
 def known_sum(values: Iterable[int | None]) -> int | None:

@@ -1,18 +1,20 @@
-"""A call tracker: AMI events in, finished call records out.
+"""A call tracker: the live stream's call events in, finished call records out.
 
-Pure and synchronous: the adapter feeds it the headers of one AMI message at a time, in
-stream order, and stores the :class:`CallRecord` values that come out. Time comes from
-the events' ``Timestamp``; the registry's answers come in as plain callables.
+Pure and synchronous: the call log feeds it one domain event at a time (translated from
+the AMI stream by :mod:`phoneservice.pbx.translate`), in stream order, and stores the
+:class:`CallRecord` values that come out. Time comes from the events' own instants; the
+registry's answers come in as plain callables.
 
 A call is the citizen's inbound channel: the one that runs dialplan in an inbound
-context, or the ``Uniqueid`` of ``QueueCallerJoin``. Event orders this relies on
-(Asterisk 22, tests/data/ami-traces/README.md):
+context, or the channel that joins a queue. Event orders this relies on (Asterisk 22,
+tests/data/ami-traces/README.md):
 
-- ``QueueCallerLeave`` comes *before* ``AgentConnect`` for a connected caller and *after*
-  ``QueueCallerAbandon`` for an abandon, so a visit is decided by the events around the
-  leave and the call ends only with the ``Hangup`` of its inbound channel.
-- ``AgentComplete`` (the talk time) may come around that ``Hangup``: an answered call
+- :class:`Left` comes *before* :class:`Connected` for a connected caller and *after*
+  :class:`Abandoned` for an abandon, so a visit is decided by the events around the
+  leave and the call ends only with the hang-up of its inbound channel.
+- :class:`Completed` (the talk time) may come around that hang-up: an answered call
   waits for it, at most ``complete_grace_s`` of event time, before its record is emitted.
+- A queue's timeout is reported as :class:`Abandoned` first, then :class:`TimedOut`.
 """
 
 from __future__ import annotations
@@ -21,13 +23,26 @@ import logging
 from collections.abc import Callable, Collection, Iterable, Mapping
 from datetime import datetime, timedelta
 from types import MappingProxyType
+from typing import Any
 
-from phoneservice.domain.calls.amifields import (
-    agent_of,
-    clock_seconds,
-    event_instant,
-    is_outgoing_line,
-    seconds,
+from phoneservice.domain.calls.events import (
+    Abandoned,
+    CallerIdentified,
+    CallEvent,
+    Channel,
+    ChannelListed,
+    Completed,
+    Connected,
+    DialplanEntered,
+    HoursDecided,
+    HungUp,
+    Joined,
+    Left,
+    QueueEntryListed,
+    QueueEvent,
+    RingUnanswered,
+    Rung,
+    TimedOut,
 )
 from phoneservice.domain.calls.numbers import DEFAULT_REGION
 from phoneservice.domain.calls.recorder import CallRecorder
@@ -46,8 +61,7 @@ from phoneservice.domain.errors import DomainError, require_aware
 
 _log = logging.getLogger(__name__)
 
-Event = Mapping[str, str]
-Handler = Callable[["CallTracker", Event, datetime], None]
+Handler = Callable[["CallTracker", Any, datetime], None]
 
 _RECENT_MAX = 4096  # finished channel ids remembered, so a late event cannot revive a call
 _MALFORMED = (AttributeError, KeyError, OverflowError, TypeError, ValueError)
@@ -64,7 +78,6 @@ class CallTracker:
         unit_for_did: Callable[[str], str | None],
         is_open: Callable[[str, datetime], bool],
         inbound_contexts: frozenset[str],
-        hours_variable: str | None,
         short_abandon_seconds: int,
         complete_grace_s: float = 5.0,
         caller_region: str = DEFAULT_REGION,
@@ -75,7 +88,6 @@ class CallTracker:
             pbx, unit_for_queue, unit_for_did, is_open, short_abandon_seconds, caller_region
         )
         self._inbound = frozenset(inbound_contexts)
-        self._hours_variable = hours_variable.lstrip("_") if hours_variable else None
         self._grace = timedelta(seconds=complete_grace_s)
         self._calls: dict[str, CallState] = {}  # inbound Uniqueid -> call
         self._channels: dict[str, CallState] = {}  # every channel of a call -> call
@@ -88,17 +100,28 @@ class CallTracker:
 
     # ----------------------------------------------------------------- public API
 
-    def feed(self, event: Event, at: datetime | None = None) -> list[CallRecord]:
-        """Apply one AMI event; return the calls that finished with it (usually none).
+    def feed(self, event: CallEvent, at: datetime | None = None) -> list[CallRecord]:
+        """Apply one event; return the calls that finished with it (usually none).
 
         ``at`` (when the adapter received the event) is used only when neither this
-        event nor any earlier one carried a ``Timestamp``. A bad event is counted in
+        event nor any earlier one stated its instant. A bad event is counted in
         :attr:`rejected`, logged and skipped: this never raises on event content.
         """
         now = self._clock(event, at)
         if now is not None:
             self._expire(now)
             self._apply(event, now)
+        return self._drain()
+
+    def waiting(self) -> bool:
+        """Whether a hung-up call waits for its talk time (time alone may finish it)."""
+        return bool(self._closing)
+
+    def advance(self, now: datetime) -> list[CallRecord]:
+        """Time passed on the PBX (a message that told no call anything): expire the waits."""
+        require_aware(now, "now")
+        self._last = now
+        self._expire(now)
         return self._drain()
 
     def in_flight(self) -> tuple[InFlightCall, ...]:
@@ -109,8 +132,8 @@ class CallTracker:
     def vanished(self, live: Collection[str], at: datetime) -> list[CallRecord]:
         """After a resync, finish every call whose inbound channel is not in ``live``.
 
-        ``live`` holds the Uniqueids that CoreShowChannels listed. A vanished call keeps
-        what was observed (a connected agent stays answered, an abandon stays abandoned);
+        ``live`` holds the uniqueids the resync listed (:class:`ChannelListed`). A vanished
+        call keeps what was observed (a connected agent stays answered, an abandon stays abandoned);
         what is undecided becomes ``unknown``, ended at ``at``, so that a reconciliation
         source (queue_log) can still improve it, and no call is lost.
         """
@@ -122,23 +145,26 @@ class CallTracker:
                 self._finish(call, at, end_seen=False)
         return self._drain()
 
-    def take_over(self, answers: Iterable[Event], at: datetime) -> list[CallRecord]:
-        """Apply a resync's answers (CoreShowChannel, QueueEntry) as of ``at``, when they came.
+    def take_over(
+        self, answers: Iterable[ChannelListed | QueueEntryListed], at: datetime
+    ) -> list[CallRecord]:
+        """Apply a resync's snapshots as of ``at``, when they came.
 
-        Their ``Duration`` and ``Wait`` are the PBX's own clocks at that instant, so they
-        count back from it, never from the last event seen before a gap.
+        Their ages and waits are the PBX's own clocks at that instant, so they count back
+        from it, never from the last event seen before a gap.
         """
         require_aware(at, "at")
         for answer in answers:
             self._apply(answer, at)
         return self._drain()
 
-    def queue_entered(self, uniqueid: str, queue: str, at: datetime) -> None:
-        """queue_log's ENTERQUEUE for a call in flight: it times a visit whose join was missed."""
-        call = self._calls.get(uniqueid)
+    def queue_entered(self, joined: Joined) -> None:
+        """queue_log's join of a call in flight: it times a visit whose join was missed."""
+        call = self._calls.get(joined.channel.uniqueid)
+        queue = joined.queue
         segment = call.visit(queue) if call is not None and queue else None
-        if segment is not None and segment.guessed:
-            segment.joined_at, segment.guessed = at, False
+        if segment is not None and segment.guessed and joined.at is not None:
+            segment.joined_at, segment.guessed = joined.at, False
 
     def flush_unknown(self, at: datetime) -> list[CallRecord]:
         """End every call in flight (a gap nothing can reconcile); undecided ones are unknown."""
@@ -146,117 +172,117 @@ class CallTracker:
 
     # ---------------------------------------------------------------- the handlers
 
-    def on_newexten(self, event: Event, now: datetime) -> None:
+    def on_dialplan(self, event: DialplanEntered, now: datetime) -> None:
         """A channel runs dialplan: in an inbound context, a citizen's call has arrived."""
-        if self._is_inbound(event) and not is_outgoing_line(event):
-            self._call(event, now, adopt=True)
+        if self._is_inbound(event.channel) and not event.dialing:
+            self._call(event.channel, now, adopt=True)
 
-    def on_var_set(self, event: Event, now: datetime) -> None:
-        """Record the dialplan's hours decision (``hours_variable``) and a queue's timeout."""
-        call = self._call(event, now)
-        name = event.get("Variable", "").lstrip("_")
-        if call is None:
-            return
-        if self._hours_variable and name == self._hours_variable:
-            call.pbx_hours = event.get("Value") or None
-        elif name == "QUEUESTATUS" and event.get("Value") == "TIMEOUT" and call.segments:
+    def on_hours(self, event: HoursDecided, now: datetime) -> None:
+        """Record the dialplan's phone-hours decision."""
+        call = self._call(event.channel, now)
+        if call is not None:
+            call.pbx_hours = event.value
+
+    def on_timed_out(self, event: TimedOut, now: datetime) -> None:
+        """The queue gave up on the caller: the abandon reported before it was a timeout."""
+        call = self._call(event.channel, now)
+        if call is not None and call.segments:
             _timed_out(call.segments[-1])
 
-    def on_new_callerid(self, event: Event, now: datetime) -> None:
+    def on_caller(self, event: CallerIdentified, now: datetime) -> None:
         """The caller ID of the inbound channel was set, changed or withheld."""
-        call = self._call(event, now)
+        call = self._call(event.channel, now)
         if call is not None:
-            call.remember_caller(event)
+            call.remember_caller(event.channel)
 
-    def on_core_show_channel(self, event: Event, now: datetime) -> None:
+    def on_channel_listed(self, event: ChannelListed, now: datetime) -> None:
         """A live channel listed at a resync: adopt an inbound call begun unseen.
 
-        ``Duration`` counts from the channel's creation to ``now``; a channel in ``Queue()``
-        is in a visit, and with a bridge it talks to an agent whose AgentConnect was missed.
+        Its age counts from the channel's creation to ``now``; a channel in a queue is in
+        a visit, and a bridged one talks to an agent whose connect was missed.
         """
-        if not self._is_inbound(event) or is_outgoing_line(event):
+        if not self._is_inbound(event.channel) or event.dialing:
             return
-        age = timedelta(seconds=clock_seconds(event.get("Duration")) or 0)
-        call = self._call(event, now - age, adopt=True)
-        if call is not None and event.get("Application") == "Queue":
+        call = self._call(event.channel, now - timedelta(seconds=event.age_s), adopt=True)
+        if call is not None and event.queue:
             _take_over_visit(call, event, now)
 
-    def on_queue_entry(self, event: Event, now: datetime) -> None:
-        """A caller waiting at a resync (QueueStatus): it joined ``Wait`` seconds before ``now``."""
-        call, wait = self._call(event, now), seconds(event.get("Wait"))
-        if call is None or wait is None:
+    def on_queue_entry(self, event: QueueEntryListed, now: datetime) -> None:
+        """A caller waiting at a resync: it joined ``wait_s`` seconds before ``now``."""
+        call = self._call(event.channel, now)
+        if call is None or event.wait_s is None:
             return
-        queue = event.get("Queue", "")
-        segment = call.visit(queue)
-        joined = now - timedelta(seconds=wait)
+        segment = call.visit(event.queue)
+        joined = now - timedelta(seconds=event.wait_s)
         if segment is None:
-            call.segments.append(SegmentState(queue=queue, joined_at=joined))
+            call.segments.append(SegmentState(queue=event.queue, joined_at=joined))
         elif segment.guessed:
             segment.joined_at, segment.guessed = joined, False
 
-    def on_queue_caller_join(self, event: Event, now: datetime) -> None:
+    def on_joined(self, event: Joined, now: datetime) -> None:
         """The caller enters a queue: a new visit (after a transfer, the one before ends)."""
-        call = self._queue_call(event, now)
+        call = self._queue_call(event.channel, now)
         if call is None:
             return
         if call.segments:
             _close_visit(call.segments[-1], now)
-        call.segments.append(SegmentState(queue=event.get("Queue", ""), joined_at=now))
+        call.segments.append(SegmentState(queue=event.queue, joined_at=now))
 
-    def on_agent_called(self, event: Event, now: datetime) -> None:
+    def on_rung(self, event: Rung, now: datetime) -> None:
         """An agent is rung for the caller: one ring attempt."""
         segment = self._visit(event, now)
         if segment is not None:
             segment.ring_attempts += 1
 
-    def on_agent_ring_no_answer(self, event: Event, now: datetime) -> None:
+    def on_ring_unanswered(self, event: RingUnanswered, now: datetime) -> None:
         """A rung agent did not pick up within the queue's ring timeout."""
         segment = self._visit(event, now)
         if segment is not None:
             segment.ring_no_answers += 1
 
-    def on_queue_caller_abandon(self, event: Event, now: datetime) -> None:
-        """The caller hung up while queued, after ``HoldTime`` seconds in the queue."""
+    def on_abandoned(self, event: Abandoned, now: datetime) -> None:
+        """The caller hung up while queued, after ``wait_s`` seconds in the queue."""
         segment = self._visit(event, now)
         if segment is not None:
             segment.state, segment.left_at = ABANDONED, now
-            segment.wait_s = seconds(event.get("HoldTime"))
+            segment.wait_s = event.wait_s
             _time_join(segment, now, segment.wait_s)
 
-    def on_queue_caller_leave(self, event: Event, now: datetime) -> None:
-        """The caller left the queue; the AgentConnect after it, or the Hangup, tells why."""
+    def on_left(self, event: Left, now: datetime) -> None:
+        """The caller left the queue; the connect after it, or the hang-up, tells why."""
         segment = self._visit(event, now)
         if segment is not None:
             segment.left_at = segment.left_at or now
             segment.state = LEFT if segment.state == QUEUED else segment.state
 
-    def on_agent_connect(self, event: Event, now: datetime) -> None:
-        """An agent answered after ``HoldTime`` seconds in the queue."""
+    def on_connected(self, event: Connected, now: datetime) -> None:
+        """An agent answered after ``wait_s`` seconds in the queue."""
         segment = self._visit(event, now)
         if segment is not None:
             segment.state, segment.left_at = ANSWERED, segment.left_at or now
-            segment.wait_s = seconds(event.get("HoldTime"))
-            segment.agent = agent_of(event)
+            segment.wait_s = event.wait_s
+            segment.agent = event.agent
             _time_join(segment, segment.left_at, segment.wait_s)
 
-    def on_agent_complete(self, event: Event, now: datetime) -> None:
+    def on_completed(self, event: Completed, now: datetime) -> None:
         """The talk ended: the talk time is final, and so is the call if it hung up."""
         segment = self._visit(event, now)
         if segment is None:
             return
         segment.state, segment.completed = ANSWERED, True
-        segment.talk_s = seconds(event.get("TalkTime"))
-        segment.wait_s = _first(segment.wait_s, seconds(event.get("HoldTime")))
-        segment.agent = segment.agent or agent_of(event)
-        if segment.left_at is None:  # the AgentConnect was missed: it came TalkTime ago
+        segment.talk_s = event.talk_s
+        segment.wait_s = _first(segment.wait_s, event.wait_s)
+        segment.agent = segment.agent or event.agent
+        if segment.left_at is None:  # the connect was missed: it came talk_s ago
             segment.left_at = now - timedelta(seconds=segment.talk_s or 0)
         _time_join(segment, segment.left_at, segment.wait_s)
-        self._finish_if_closing(event.get("Uniqueid", ""))
+        self._finish_if_closing(event.channel.uniqueid)
 
-    def on_hangup(self, event: Event, now: datetime) -> None:
+    def on_hung_up(self, event: HungUp, now: datetime) -> None:
         """The inbound channel hung up: the call ends, unless its talk time is still due."""
-        call = self._channels.get(event.get("Uniqueid", ""))
-        if call is None or call.uniqueid != event.get("Uniqueid"):
+        uid = event.channel.uniqueid
+        call = self._channels.get(uid)
+        if call is None or call.uniqueid != uid:
             return  # another leg of the call (agent, handset, local queue channel)
         call.hungup_at = now
         if call.awaiting_complete():
@@ -266,9 +292,9 @@ class CallTracker:
 
     # ------------------------------------------------------------------ internals
 
-    def _clock(self, event: Event, at: datetime | None) -> datetime | None:
-        """The event's instant: its Timestamp, else the last one seen, else ``at``."""
-        stamp = event_instant(event)
+    def _clock(self, event: CallEvent, at: datetime | None) -> datetime | None:
+        """The event's instant: its own, else the last one seen, else ``at``."""
+        stamp = event.at
         if stamp is not None:
             self._last = stamp
             return stamp
@@ -276,52 +302,53 @@ class CallTracker:
             require_aware(at, "at")
         return self._last or at
 
-    def _apply(self, event: Event, now: datetime) -> None:
+    def _apply(self, event: CallEvent, now: datetime) -> None:
         """Run the event's handler; a malformed event is counted, logged and skipped."""
         try:
-            handler = HANDLERS.get(event.get("Event", ""))
+            handler = HANDLERS.get(type(event))
             if handler is not None:
                 handler(self, event, now)
         except _MALFORMED:
             self.rejected += 1
-            _log.warning("skipped a malformed AMI event %r", event.get("Event"), exc_info=True)
+            _log.warning("skipped a malformed %s", type(event).__name__, exc_info=True)
 
     def _drain(self) -> list[CallRecord]:
         """Hand out the records finished so far."""
         finished, self._finished = self._finished, []
         return finished
 
-    def _is_inbound(self, event: Event) -> bool:
-        """Whether the event's channel is in one of the inbound contexts."""
-        return event.get("Context", "") in self._inbound
+    def _is_inbound(self, channel: Channel) -> bool:
+        """Whether the channel is in one of the inbound contexts."""
+        return channel.context in self._inbound
 
-    def _call(self, event: Event, now: datetime, *, adopt: bool = False) -> CallState | None:
-        """The call of the event's channel; with ``adopt``, start one for an unseen channel."""
-        uid = event.get("Uniqueid", "")
+    def _call(self, channel: Channel, now: datetime, *, adopt: bool = False) -> CallState | None:
+        """The call of the channel; with ``adopt``, start one for an unseen channel."""
+        uid = channel.uniqueid
         call = self._channels.get(uid)
         if call is not None or not adopt or not uid or uid in self._recent:
             return call
-        return self._start(uid, event, now)
+        return self._start(channel, now)
 
-    def _start(self, uid: str, event: Event, now: datetime) -> CallState:
+    def _start(self, channel: Channel, now: datetime) -> CallState:
         """Begin following a citizen's inbound channel."""
-        did = (event.get("Exten") or None) if self._is_inbound(event) else None
-        call = CallState(uniqueid=uid, linkedid=event.get("Linkedid") or uid, arrived_at=now)
+        uid = channel.uniqueid
+        did = (channel.exten or None) if self._is_inbound(channel) else None
+        call = CallState(uniqueid=uid, linkedid=channel.linkedid or uid, arrived_at=now)
         call.did, call.channels = did, {uid}
-        call.remember_caller(event)
+        call.remember_caller(channel)
         self._calls[uid] = self._channels[uid] = call
         self._by_linkedid.setdefault(call.linkedid, set()).add(uid)
         return call
 
-    def _queue_call(self, event: Event, now: datetime) -> CallState | None:
-        """The call a Queue*/Agent* event is about (its Uniqueid is the queue caller)."""
-        known = self._call(event, now) or self._linked_call(event)
-        return known or self._call(event, now, adopt=True)
+    def _queue_call(self, channel: Channel, now: datetime) -> CallState | None:
+        """The call a queue event is about (its channel is the queue caller)."""
+        known = self._call(channel, now) or self._linked_call(channel)
+        return known or self._call(channel, now, adopt=True)
 
-    def _linked_call(self, event: Event) -> CallState | None:
+    def _linked_call(self, channel: Channel) -> CallState | None:
         """The call of another channel in the queue: a Local queue leg, an attended transfer."""
-        uid = event.get("Uniqueid", "")
-        linked = self._by_linkedid.get(event.get("Linkedid", ""), set())
+        uid = channel.uniqueid
+        linked = self._by_linkedid.get(channel.linkedid, set())
         if len(linked) != 1 or not uid or uid in self._recent:
             return None
         call = self._calls[next(iter(linked))]
@@ -329,14 +356,14 @@ class CallTracker:
         self._channels[uid] = call
         return call
 
-    def _visit(self, event: Event, now: datetime) -> SegmentState | None:
+    def _visit(self, event: QueueEvent, now: datetime) -> SegmentState | None:
         """The caller's visit to the event's queue, opened here if it began unseen."""
-        call = self._queue_call(event, now)
+        call = self._queue_call(event.channel, now)
         if call is None:
             return None
-        segment = call.visit(event.get("Queue", ""))
-        if segment is None:  # the join was missed: ``now`` stands in until HoldTime tells
-            segment = SegmentState(queue=event.get("Queue", ""), joined_at=now, guessed=True)
+        segment = call.visit(event.queue)
+        if segment is None:  # the join was missed: ``now`` stands in until a wait tells
+            segment = SegmentState(queue=event.queue, joined_at=now, guessed=True)
             call.segments.append(segment)
         return segment
 
@@ -372,23 +399,24 @@ class CallTracker:
             del self._recent[next(iter(self._recent))]
 
 
-HANDLERS: Mapping[str, Handler] = MappingProxyType(
+HANDLERS: Mapping[type[CallEvent], Handler] = MappingProxyType(
     {
-        # Everything else is ignored: Cdr and CEL are not outcomes, OriginateResponse and
-        # SuccessfulAuth come from other clients, Dial*/Bridge*/QueueMember* add nothing.
-        "Newexten": CallTracker.on_newexten,
-        "VarSet": CallTracker.on_var_set,
-        "NewCallerid": CallTracker.on_new_callerid,
-        "CoreShowChannel": CallTracker.on_core_show_channel,
-        "QueueEntry": CallTracker.on_queue_entry,
-        "QueueCallerJoin": CallTracker.on_queue_caller_join,
-        "AgentCalled": CallTracker.on_agent_called,
-        "AgentRingNoAnswer": CallTracker.on_agent_ring_no_answer,
-        "QueueCallerAbandon": CallTracker.on_queue_caller_abandon,
-        "QueueCallerLeave": CallTracker.on_queue_caller_leave,
-        "AgentConnect": CallTracker.on_agent_connect,
-        "AgentComplete": CallTracker.on_agent_complete,
-        "Hangup": CallTracker.on_hangup,
+        # Other events (originate answers, dial ends, listing ends) tell a citizen's call
+        # nothing; the translation table drops most of the stream before it gets here.
+        DialplanEntered: CallTracker.on_dialplan,
+        HoursDecided: CallTracker.on_hours,
+        TimedOut: CallTracker.on_timed_out,
+        CallerIdentified: CallTracker.on_caller,
+        ChannelListed: CallTracker.on_channel_listed,
+        QueueEntryListed: CallTracker.on_queue_entry,
+        Joined: CallTracker.on_joined,
+        Rung: CallTracker.on_rung,
+        RingUnanswered: CallTracker.on_ring_unanswered,
+        Abandoned: CallTracker.on_abandoned,
+        Left: CallTracker.on_left,
+        Connected: CallTracker.on_connected,
+        Completed: CallTracker.on_completed,
+        HungUp: CallTracker.on_hung_up,
     }
 )
 
@@ -413,26 +441,25 @@ def _check_settings(
 def _timed_out(segment: SegmentState) -> None:
     """Queue() gave up on the caller: the abandon AMI reported first was a timeout.
 
-    Asterisk 22 sends ``QueueCallerAbandon`` for a queue's max wait as for a real abandon;
-    only the ``QUEUESTATUS=TIMEOUT`` after it, on a channel still up, tells them apart
-    (queue_log writes ``EXITWITHTIMEOUT``; the lab's k-queue-timeout recording shows it).
+    Asterisk 22 reports a queue's max wait as an abandon first; only the timeout after
+    it, on a channel still up, tells them apart (queue_log writes ``EXITWITHTIMEOUT``;
+    the lab's k-queue-timeout recording shows it).
     """
     if segment.state in (ABANDONED, LEFT):
         segment.state = TIMEOUT
 
 
-def _take_over_visit(call: CallState, channel: Event, now: datetime) -> None:
+def _take_over_visit(call: CallState, listed: ChannelListed, now: datetime) -> None:
     """A visit in progress at a resync; a bridged one was answered while unseen.
 
-    Its join stands in as ``now`` until QueueEntry ``Wait`` or a ``HoldTime`` tells; the
-    connect time of a bridged visit comes from its AgentComplete (``TalkTime`` before it).
+    Its join stands in as ``now`` until a listed wait or a connect's wait tells; the
+    connect time of a bridged visit comes from its completion (the talk time before it).
     """
-    queue = channel.get("ApplicationData", "").split(",")[0].strip()
-    segment = call.visit(queue) if queue else None
-    if segment is None and queue:
-        segment = SegmentState(queue=queue, joined_at=now, guessed=True)
+    segment = call.visit(listed.queue)
+    if segment is None:
+        segment = SegmentState(queue=listed.queue, joined_at=now, guessed=True)
         call.segments.append(segment)
-    if segment is not None and channel.get("BridgeId") and segment.state in (QUEUED, LEFT):
+    if listed.bridged and segment.state in (QUEUED, LEFT):
         segment.state = ANSWERED
 
 
