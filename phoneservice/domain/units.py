@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 from phoneservice.domain.hours.schedule import Schedule
@@ -61,6 +61,12 @@ class Unit:
     def transfer_shown(self, staff: bool) -> str | None:
         """The transfer number for this reader: staff always, others only when public."""
         return self.transfer if staff or self.transfer_public else None
+
+    def seen_by(self, staff: bool) -> Unit:
+        """This unit as a reader may see (and search) it: no hidden transfer number."""
+        if self.transfer_shown(staff) == self.transfer:
+            return self
+        return replace(self, transfer=None)
 
 
 def number_forms(text: str) -> tuple[str, ...]:
