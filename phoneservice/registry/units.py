@@ -160,6 +160,8 @@ def _read_unit(
 def _transfer(ck: Checker, table: Table, path: Path) -> str | None:
     """``transfer``: the extension or direct number staff transfer callers to, or None."""
     if "transfer" not in table:
+        if table.get("transfer_public") is True:
+            ck.warn((*path, "transfer_public"), True, "has no effect: the unit has no transfer")
         return None
     return ck.parsed((*path, "transfer"), table["transfer"], parse_transfer)
 

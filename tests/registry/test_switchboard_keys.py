@@ -73,6 +73,14 @@ def test_transfer_public_must_be_true_or_false() -> None:
     assert 'unit[0].transfer_public: "ja" must be true or false (without quotes)' in problem
 
 
+def test_transfer_public_without_a_transfer_is_warned_about() -> None:
+    (warning,) = unit_with("transfer_public = true").warnings
+    assert warning.path == ("unit", 0, "transfer_public")
+    assert str(warning).endswith(
+        "warning: unit[0].transfer_public: true has no effect: the unit has no transfer"
+    )
+
+
 def registry_header(lines: str) -> str:
     return TESTKOMMUNE + lines + '\n[calendar]\ncountry = "DK"\n'
 
