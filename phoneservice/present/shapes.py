@@ -87,6 +87,8 @@ def unit_shape(unit: Unit) -> dict[str, Any]:
         "dids": list(unit.dids),
         "calendar": unit.calendar,
         "verified": unit.verified.isoformat() if unit.verified else None,
+        # null unless the reader may see it: pass the unit as ``Unit.seen_by`` gives it
+        "transfer": unit.transfer,
     }
 
 

@@ -152,18 +152,19 @@ def _build(ck: Checker, data: dict[str, object], name: str) -> Registry:
             MISSING,
             "is required: the file must have a [registry] table with name and timezone",
         )
-    title, tz, verified = read_registry(ck, data.get("registry"))
+    header = read_registry(ck, data.get("registry"))
     calendars = read_calendars(ck, data.get("calendar"), holiday_source)
-    units = read_units(ck, data.get("unit"), calendars, tz)
+    units = read_units(ck, data.get("unit"), calendars, header.timezone, header.verify_after_days)
     return Registry(
         path=name,
-        name=title,
-        timezone=tz,
+        name=header.name,
+        timezone=header.timezone,
         units={u.id: u for u in units},
         calendars=calendars,
         callbacks=read_callbacks(ck, data.get("callbacks")),
         pbx=read_pbx(ck, data.get("pbx")),
-        verified=verified,
+        verified=header.verified,
+        verify_after_days=header.verify_after_days,
         country=country_code(calendar_country(data.get("calendar"))),
         warnings=tuple(p for p in ck.sorted_problems() if p.severity == "warning"),
     )

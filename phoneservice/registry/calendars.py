@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -26,7 +27,8 @@ from phoneservice.registry.problems import MISSING, Path, format_value
 
 HolidaySource = Callable[[str], tuple[HolidayLookup, Callable[[MonthDay], str | None]] | None]
 
-REGISTRY_KEYS = {"name": True, "timezone": True, "verified": False}
+REGISTRY_KEYS = {"name": True, "timezone": True, "verified": False, "verify_after_days": False}
+DEFAULT_VERIFY_AFTER_DAYS = 365
 CALENDAR_KEYS = {
     "country": False,
     "closed": False,
@@ -45,8 +47,18 @@ CALLBACK_KEYS = {
 PBX_KEYS = {"hours_variable": False, "inbound_contexts": False, "agent_device_pattern": False}
 
 
-def read_registry(ck: Checker, raw: object) -> tuple[str, ZoneInfo, date | None]:
-    """The ``[registry]`` table: name, time zone and verification date."""
+@dataclass(frozen=True, slots=True)
+class Header:
+    """The ``[registry]`` table."""
+
+    name: str
+    timezone: ZoneInfo
+    verified: date | None
+    verify_after_days: int
+
+
+def read_registry(ck: Checker, raw: object) -> Header:
+    """The ``[registry]`` table: name, time zone, verification date and how long it holds."""
     path: Path = ("registry",)
     table = (ck.table(raw, path, REGISTRY_KEYS) or {}) if raw is not None else {}
     name = ck.text(table, "name", path) or "?"
@@ -60,14 +72,18 @@ def read_registry(ck: Checker, raw: object) -> tuple[str, ZoneInfo, date | None]
                 (*path, "timezone"), zone, "is not a known IANA time zone (e.g. Europe/Copenhagen)"
             )
     verified = ck.get(table, "verified", path, date)
-    check_verified(ck, (*path, "verified"), verified)
-    return name, tz, verified
+    after = _count(ck, table, "verify_after_days", path, 1, DEFAULT_VERIFY_AFTER_DAYS)
+    check_verified(ck, (*path, "verified"), verified, after)
+    return Header(name, tz, verified, after)
 
 
-def check_verified(ck: Checker, path: Path, verified: date | None) -> None:
-    """Warn when a ``verified`` date is more than a year old."""
-    if verified is not None and (ck.today - verified).days > 365:
-        ck.warn(path, verified, "was verified more than a year ago: check the entry again")
+def check_verified(
+    ck: Checker, path: Path, verified: date | None, after_days: int = DEFAULT_VERIFY_AFTER_DAYS
+) -> None:
+    """Warn when a ``verified`` date is more than ``after_days`` old (a year by default)."""
+    if verified is not None and (ck.today - verified).days > after_days:
+        age = "a year" if after_days == DEFAULT_VERIFY_AFTER_DAYS else f"{after_days} days"
+        ck.warn(path, verified, f"was verified more than {age} ago: check the entry again")
 
 
 def calendar_country(raw: object) -> str:

@@ -17,6 +17,9 @@ _TIME = re.compile(r"(\d{2}):(\d{2})", re.ASCII)
 _MONTH_DAY = re.compile(r"(\d{2})-(\d{2})", re.ASCII)
 _WEEKS = re.compile(r"\s*(\d{1,2})\s*-\s*(\d{1,2})\s*", re.ASCII)
 UNIT_ID = re.compile(r"[a-z0-9-]+", re.ASCII)
+# An extension ("4512") or a direct number ("+45 56 57 57 57"): digits and spaces, + first.
+_TRANSFER = re.compile(r"\+?[0-9 ]+", re.ASCII)
+TRANSFER_DIGITS = (3, 15)  # a short extension up to the longest E.164 number
 
 
 def parse_time(text: str, *, allow_24: bool = False) -> int:
@@ -96,3 +99,19 @@ def parse_weeks(text: str) -> tuple[int, int]:
     if not (1 <= first <= 53 and 1 <= last <= 53):
         raise ValueError("is not a range of ISO weeks: weeks run from 1 to 53")
     return first, last
+
+
+def parse_transfer(text: str) -> str:
+    """A transfer number as written, if it is digits and spaces with an optional leading +."""
+    low, high = TRANSFER_DIGITS
+    if not _TRANSFER.fullmatch(text.strip()):
+        raise ValueError(
+            "is not an extension or phone number: use digits and spaces, "
+            'with + only in front, e.g. "4512" or "+45 56 57 57 57"'
+        )
+    count = sum(c.isdigit() for c in text)
+    if not low <= count <= high:
+        raise ValueError(
+            f"is not an extension or phone number: it has {count} digits, not {low} to {high}"
+        )
+    return text.strip()

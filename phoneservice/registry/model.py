@@ -52,6 +52,7 @@ class Registry:
     callbacks: CallbackSettings = field(default_factory=CallbackSettings)
     pbx: PbxSettings = field(default_factory=PbxSettings)
     verified: date | None = None
+    verify_after_days: int = 365  # a ``verified`` date older than this is warned about
     # ``[calendar] country`` as an ISO 3166 code: its holidays, and the region national
     # caller numbers are read in
     country: str = "DK"

@@ -18,14 +18,20 @@ from phoneservice.domain.hours.schedule import (
     WeekHours,
 )
 from phoneservice.domain.units import CENTRE, KINDS, Unit
-from phoneservice.registry.calendars import check_verified, read_date_span
+from phoneservice.registry.calendars import (
+    DEFAULT_VERIFY_AFTER_DAYS,
+    check_verified,
+    read_date_span,
+)
 from phoneservice.registry.checker import Checker, Table
+from phoneservice.registry.coverage import warn_hours_run_out, warn_no_hours
 from phoneservice.registry.fields import (
     DAY_NAMES,
     UNIT_ID,
     parse_day_key,
     parse_interval,
     parse_month_day,
+    parse_transfer,
     parse_weeks,
 )
 from phoneservice.registry.problems import MISSING, Path, format_value
@@ -45,6 +51,8 @@ UNIT_KEYS = {
     "dids": False,
     "calendar": False,
     "verified": False,
+    "transfer": False,
+    "transfer_public": False,
     "service_level_seconds": False,
     "hours": False,
     "season": False,
@@ -69,9 +77,16 @@ class _Seen:
 
 
 def read_units(
-    ck: Checker, raw: object, calendars: Mapping[str, Calendar], tz: ZoneInfo
+    ck: Checker,
+    raw: object,
+    calendars: Mapping[str, Calendar],
+    tz: ZoneInfo,
+    verify_after_days: int = DEFAULT_VERIFY_AFTER_DAYS,
 ) -> list[Unit]:
-    """Every ``[[unit]]``; problems are recorded and bad units left out."""
+    """Every ``[[unit]]``; problems are recorded and bad units left out.
+
+    A unit's ``verified`` is warned about when older than ``verify_after_days``.
+    """
     if isinstance(raw, dict):
         ck.error(("unit",), MISSING, "must be an array of tables: write [[unit]], not [unit]")
         return []
@@ -85,7 +100,7 @@ def read_units(
     seen = _Seen({}, {}, {})
     units = []
     for n, item in enumerate(raw):
-        unit = _read_unit(ck, item, ("unit", n), calendars, tz, seen)
+        unit = _read_unit(ck, item, ("unit", n), calendars, tz, seen, verify_after_days)
         if unit is not None:
             units.append(unit)
     return units
@@ -98,6 +113,7 @@ def _read_unit(
     calendars: Mapping[str, Calendar],
     tz: ZoneInfo,
     seen: _Seen,
+    verify_after_days: int,
 ) -> Unit | None:
     """One unit; None when it has errors."""
     before = len(ck.errors())
@@ -130,12 +146,24 @@ def _read_unit(
         dids=_owned(ck, table, "dids", path, unit_id, seen.dids),
         verified=ck.get(table, "verified", path, date),
         service_level_seconds=_threshold(ck, table, path),
+        transfer=_transfer(ck, table, path),
+        transfer_public=bool(ck.get(table, "transfer_public", path, bool, False)),
     )
-    check_verified(ck, (*path, "verified"), unit.verified)
+    check_verified(ck, (*path, "verified"), unit.verified, verify_after_days)
     if len(ck.errors()) > before:
         return None
-    _warn_no_hours(ck, path, unit)
+    warn_no_hours(ck, path, unit)
+    warn_hours_run_out(ck, path, unit)
     return unit
+
+
+def _transfer(ck: Checker, table: Table, path: Path) -> str | None:
+    """``transfer``: the extension or direct number staff transfer callers to, or None."""
+    if "transfer" not in table:
+        if table.get("transfer_public") is True:
+            ck.warn((*path, "transfer_public"), True, "has no effect: the unit has no transfer")
+        return None
+    return ck.parsed((*path, "transfer"), table["transfer"], parse_transfer)
 
 
 def _check_link(ck: Checker, path: Path, url: str | None) -> None:
@@ -395,16 +423,6 @@ def _exception(ck: Checker, raw: object, path: Path) -> DatedHours | None:
             "is in the past: the exception no longer applies and can be removed",
         )
     return DatedHours(span[0], span[1], intervals, reason)
-
-
-def _warn_no_hours(ck: Checker, path: Path, unit: Unit) -> None:
-    """Warn about a unit that is never open by its weekly hours, seasons or exceptions."""
-    schedule = unit.schedule
-    weeks = [schedule.week, *(s.week for s in schedule.seasons)]
-    if not any(any(day) for week in weeks for day in week) and not any(
-        e.intervals for e in schedule.exceptions.values()
-    ):
-        ck.warn(path, unit.id, "has no hours at all: it is always shown as closed")
 
 
 def _q(text: str) -> str:

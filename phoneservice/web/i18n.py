@@ -7,6 +7,8 @@ made with the switch is kept in a cookie for a year.
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from flask import Flask, Response, g, request
 from flask_babel import Babel, get_locale
 
@@ -24,7 +26,9 @@ def init(app: Flask) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = "translations"
     Babel(app, locale_selector=select_language)
     app.after_request(_remember_choice)
-    app.context_processor(lambda: {"language": language(), "languages": LANGUAGES})
+    app.context_processor(
+        lambda: {"language": language(), "languages": LANGUAGES, "language_url": language_url}
+    )
 
 
 def select_language() -> str:
@@ -42,6 +46,13 @@ def select_language() -> str:
 def language() -> str:
     """The language of this request: ``da`` or ``en``."""
     return str(get_locale() or DEFAULT)
+
+
+def language_url(code: str) -> str:
+    """This page in language ``code``: its query (search, filters) kept, ``lang`` set."""
+    args = request.args.to_dict(flat=False)
+    args[COOKIE] = [code]
+    return "?" + urlencode(args, doseq=True)
 
 
 def words() -> wording.Words:

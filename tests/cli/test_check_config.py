@@ -202,3 +202,47 @@ def test_a_valid_text_gives_a_registry_with_no_warnings() -> None:
     assert isinstance(registry, Registry)
     assert list(registry.units) == ["borgerservice"]
     assert registry.warnings == ()
+
+
+# --- the switchboard warnings: stale verified dates, dated hours that run out ------------
+
+
+def test_json_lists_the_run_out_and_stale_verified_warnings_with_line_and_path(
+    tmp_path: Path,
+) -> None:
+    text = SMALL.replace(
+        'timezone = "Europe/Copenhagen"\n',
+        'timezone = "Europe/Copenhagen"\nverify_after_days = 60\n',
+    ).replace('notes = "Pas og kørekort"\n', 'notes = "Pas og kørekort"\nverified = 2026-08-01\n')
+    text += """
+[[unit]]
+id = "vaccination"
+name = "Vaccinationslinjen"
+kind = "centre"
+phone = "+45 56 57 50 00"
+
+[[unit.exception]]
+date = 2026-12-10
+hours = ["09:00-12:00"]
+reason = "Ekstra vaccinationsdag"
+"""
+    path = tmp_path / "registry.toml"
+    path.write_text(text, encoding="utf-8")
+    code, out, err = _run(["check-config", "--config", str(path), "--json"])
+    assert code == 0
+    summary = json.loads(out)
+    shapes = [(p["severity"], p["line"], p["path"]) for p in summary["problems"]]
+    assert shapes == [
+        ("warning", 12, "unit[0].verified"),
+        ("warning", 24, "unit[1].exception[0].date"),
+    ]
+    assert summary["warnings"] == 2
+    assert err.splitlines() == [p["message"] for p in summary["problems"]]
+    assert "2026-08-01 was verified more than 60 days ago" in err
+    assert "2026-12-10 is the last day with hours, in 17 days: from 2026-12-11" in err
+
+
+def test_the_shipped_registry_stays_free_of_run_out_warnings_for_90_days() -> None:
+    later = datetime(2027, 2, 20, 12, tzinfo=UTC)
+    _code, _out, err = _run(["check-config", "--config", SHIPPED], clock=lambda: later)
+    assert "last day with hours" not in err

@@ -177,3 +177,35 @@ def test_unit_page_and_its_picker(page: Any, server: tuple[str, Any]) -> None:
     sync_api.expect(answer).to_contain_text("Juleaftensdag")
     sync_api.expect(answer).to_contain_text("åbner 4. januar kl. 10:00")
     screenshot(page, "unit-borgerservice.png")
+
+
+def test_only_open_and_number_search_filter_at_once_and_survive_reload_and_language(
+    page: Any, server: tuple[str, Any]
+) -> None:
+    page.goto(server[0] + "/")
+    visitation = page.locator("#unit-visitation")  # 08:00-10:00: closed at 13:59
+    sync_api.expect(visitation).to_be_visible()
+    page.locator("#only-open").focus()
+    page.keyboard.press("Space")  # the filter is a checkbox: the keyboard works as for any
+    sync_api.expect(visitation).to_be_hidden()
+    sync_api.expect(page.locator(BORGERSERVICE)).to_be_visible()
+    assert "open=1" in page.url
+    page.locator("#search").fill("+45 70 10 10 10")  # Borgerservice's DID, in another format
+    sync_api.expect(page.locator(BORGERSERVICE)).to_be_visible()
+    sync_api.expect(page.locator("#unit-jobcenter")).to_be_hidden()
+    screenshot(page, "board-open-number-search.png")
+    page.reload()
+    sync_api.expect(page.locator("#only-open")).to_be_checked()
+    sync_api.expect(page.locator("#search")).to_have_value("+45 70 10 10 10")
+    sync_api.expect(page.locator("#unit-jobcenter")).to_be_hidden()
+    page.locator("a.lang").click()
+    sync_api.expect(page.locator("html")).to_have_attribute("lang", "en")
+    sync_api.expect(page.locator("#only-open")).to_be_checked()
+    sync_api.expect(page.locator(BORGERSERVICE)).to_be_visible()
+    sync_api.expect(page.locator("#unit-jobcenter")).to_be_hidden()
+    page.locator("#search").fill("0045 72 22 18 18")  # Skattestyrelsen's phone
+    sync_api.expect(page.locator("#unit-skattestyrelsen")).to_be_visible()
+    sync_api.expect(page.locator(BORGERSERVICE)).to_be_hidden()
+    page.locator("#only-open").uncheck()
+    sync_api.expect(visitation).to_be_hidden()  # the search still applies
+    assert "open=1" not in page.url

@@ -130,6 +130,7 @@ UNIT = {
     "dids": ["70101010"],
     "calendar": "municipal",
     "verified": None,
+    "transfer": None,
 }
 CHRISTMAS_EVE = {  # SPEC §8's example, plus the override field added since
     "id": "borgerservice",

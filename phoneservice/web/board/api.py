@@ -15,6 +15,7 @@ from phoneservice.present.shapes import day_shape, deadline_shape, status_shape,
 from phoneservice.registry import UnknownUnitError
 from phoneservice.services.hours import HoursService
 from phoneservice.web import EXTENSION
+from phoneservice.web.auth import request_allows
 from phoneservice.web.errors import BadParameter
 from phoneservice.web.openapi import document as openapi
 
@@ -58,17 +59,26 @@ def all_status() -> tuple[Response, int, dict[str, str]]:
 
 
 @blueprint.get("/units")
-def units() -> Response:
-    """The directory of units, in registry order."""
-    return jsonify([unit_shape(unit) for unit in service().units()])
+def units() -> tuple[Response, int, dict[str, str]]:
+    """The directory of units, in registry order (transfer numbers as the reader may see)."""
+    staff = reader_is_staff()
+    return jsonify([unit_shape(unit.seen_by(staff)) for unit in service().units()]), 200, NO_STORE
 
 
 @blueprint.get("/units/<unit_id>")
 def unit(unit_id: str) -> tuple[Response, int, dict[str, str]]:
     """One unit's directory entry with its status now."""
-    found = known(unit_id)
+    found = known(unit_id).seen_by(reader_is_staff())
     (entry,) = service().status((found.id,))
     return jsonify({**unit_shape(found), "status": status_shape(entry)}), 200, NO_STORE
+
+
+def reader_is_staff() -> bool:
+    """Whether staff ask: a signed-in person, or a token that may read status.
+
+    Staff see every transfer number; everyone else only those marked ``transfer_public``.
+    """
+    return request_allows("read-status")
 
 
 @blueprint.get("/units/<unit_id>/status")

@@ -19,12 +19,13 @@ from phoneservice.domain.hours.status import Status
 from phoneservice.domain.units import KINDS, Unit
 from phoneservice.present.shapes import interval_text
 from phoneservice.services.hours import UnitStatus
-from phoneservice.web.board.api import known, optional_instant, service
+from phoneservice.web.board.api import known, optional_instant, reader_is_staff, service
 from phoneservice.web.i18n import words
 
 blueprint = Blueprint("board", __name__)
 
 NO_STORE = {"Cache-Control": "no-store"}
+ONLY_OPEN = "open"  # ?open=1: the board shows the open units only
 POLL_SETTING = "BOARD_POLL_SECONDS"  # app.config: how often the board asks anyway
 DEFAULT_POLL_SECONDS = 60
 WEEK_DAYS, SPECIAL_DAYS = 7, 30
@@ -48,6 +49,11 @@ class Row:
         """What the search box matches, as ``Unit.matches`` does: id, name, each tag."""
         return "|".join((self.unit.id, self.unit.name, *self.unit.tags)).lower()
 
+    @property
+    def numbers(self) -> str:
+        """The digit forms a number search matches (``Unit.numbers``), space-separated."""
+        return " ".join(self.unit.numbers)
+
 
 @dataclass(frozen=True, slots=True)
 class Board:
@@ -59,13 +65,20 @@ class Board:
     open_count: int
     total: int
 
+    @property
+    def shown(self) -> int:
+        """How many rows are not hidden by the search or the open filter."""
+        return sum(not r.hidden for _title, rows in self.groups for r in rows)
+
 
 @blueprint.get("/")
 def board_page() -> Page:
     """The board: every unit open or closed, searchable, updating itself."""
     query = request.args.get("q", "")
+    only_open = request.args.get(ONLY_OPEN) == "1"
     poll = current_app.config.get(POLL_SETTING, DEFAULT_POLL_SECONDS)
-    page = render_template("board.html", board=build(query), query=query, poll=poll)
+    board = build(query, only_open=only_open)
+    page = render_template("board.html", board=board, query=query, only_open=only_open, poll=poll)
     return page, 200, NO_STORE
 
 
@@ -83,12 +96,13 @@ def unit_page(unit_id: str) -> Page:
     now = hours.now()
     asked = None if asked is None else asked.astimezone(now.tzinfo)
     (entry,) = hours.status((unit.id,), now)
+    staff = reader_is_staff()
     checked = None if asked is None else row(hours.status((unit.id,), asked)[0], asked)
     plans = hours.hours(unit.id, now.date(), SPECIAL_DAYS + 1)
     page = render_template(
         "unit.html",
-        unit=unit,
-        row=row(entry, now),
+        unit=unit.seen_by(staff),
+        row=row(entry, now, staff=staff),
         now=now,
         asked=asked,
         checked=checked,
@@ -99,27 +113,39 @@ def unit_page(unit_id: str) -> Page:
     return page, 200, NO_STORE
 
 
-def build(query: str) -> Board:
-    """The board now; units not matching ``query`` are marked hidden."""
+def build(query: str, *, only_open: bool = False) -> Board:
+    """The board now; units not matching ``query`` (or closed, with ``only_open``) are hidden."""
     hours = service()
     now = hours.now()
     entries = hours.status((), now)
-    rows = [row(entry, now, query) for entry in entries]
+    staff = reader_is_staff()
+    rows = [row(entry, now, query, staff=staff, only_open=only_open) for entry in entries]
     groups = [(words().GROUPS[kind], [r for r in rows if r.unit.kind == kind]) for kind in KINDS]
     opened = sum(r.status.open for r in rows)
     return Board(now, refresh_at(entries, now), groups, opened, len(rows))
 
 
-def row(entry: UnitStatus, now: datetime, query: str = "") -> Row:
-    """A unit's status in words as seen at ``now``."""
-    state = entry.status
+def row(
+    entry: UnitStatus,
+    now: datetime,
+    query: str = "",
+    *,
+    staff: bool = False,
+    only_open: bool = False,
+) -> Row:
+    """A unit's status in words as seen at ``now``, by staff or a visitor.
+
+    The row's unit is the one the reader may see: a hidden transfer number is neither
+    shown nor found by the search.
+    """
+    state, unit = entry.status, entry.unit.seen_by(staff)
     return Row(
-        unit=entry.unit,
+        unit=unit,
         status=state,
         change=words().change(state, now),
         reason=words().reason(state),
         override=words().override(state, now),
-        hidden=bool(query.strip()) and not entry.unit.matches(query),
+        hidden=(bool(query.strip()) and not unit.matches(query)) or (only_open and not state.open),
     )
 
 

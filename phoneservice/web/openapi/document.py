@@ -55,6 +55,12 @@ SCHEMAS: dict[str, Any] = {
             "dids": _TEXTS,
             "calendar": _TEXT,
             "verified": {"type": ["string", "null"], "description": "date, YYYY-MM-DD"},
+            "transfer": {
+                "type": ["string", "null"],
+                "description": "extension or direct number to transfer to; null unless the "
+                "caller is signed in (or has a read-status token) or the unit's "
+                "transfer_public is true",
+            },
         },
     },
     "UnitWithStatus": {

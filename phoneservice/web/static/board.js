@@ -1,4 +1,5 @@
-// The board: instant search by name and tag, and live rows without a reload.
+// The board: instant search by name, tag or number, the open filter, and live rows
+// without a reload.
 // No inline script anywhere: the page's CSP is script-src 'self'.
 (function () {
   "use strict";
@@ -8,6 +9,9 @@
     return;
   }
   var search = document.getElementById("search");
+  var onlyOpen = document.getElementById("only-open");
+  // A query of digits and separators only is a number (Unit.matches, query_digits).
+  var NUMBER_QUERY = /^[0-9+()./ -]*[0-9][0-9+()./ -]*$/;
   var pollMs = Math.max(1, Number(board.dataset.pollSeconds) || 60) * 1000;
   var LATE_MS = 500; // ask just after the change, never just before it
   var MIN_MS = 1000;
@@ -17,16 +21,27 @@
     return document.getElementById("board-rows");
   }
 
-  // Same rule as Unit.matches: the query is part of the id, the name or one tag.
+  // Same rule as Unit.matches: the query is part of the id, the name or one tag, or its
+  // digits are part of one of the forms of a number the server put in data-numbers.
+  function matches(row, query, digits) {
+    var words = row.dataset.search.split("|").some(function (field) {
+      return field.indexOf(query) !== -1;
+    });
+    return words || (digits !== null && (row.dataset.numbers || "").split(" ").some(function (form) {
+      return form.indexOf(digits) !== -1;
+    }));
+  }
+
   function filter() {
     var query = search ? search.value.trim().toLowerCase() : "";
+    var digits = NUMBER_QUERY.test(query) ? query.replace(/[^0-9]/g, "") : null;
+    var openOnly = onlyOpen ? onlyOpen.checked : false;
     var shown = 0;
     rows().querySelectorAll("section[data-group]").forEach(function (group) {
       var inGroup = 0;
       group.querySelectorAll("tr[data-search]").forEach(function (row) {
-        var hit = !query || row.dataset.search.split("|").some(function (field) {
-          return field.indexOf(query) !== -1;
-        });
+        var hit = (!query || matches(row, query, digits)) &&
+          (!openOnly || row.classList.contains("is-open"));
         row.hidden = !hit;
         inGroup += hit ? 1 : 0;
       });
@@ -73,12 +88,44 @@
       });
   }
 
+  // The search and the filter stay in the address (?q=, ?open=1): a reload and the
+  // language switch keep them.
+  function remember() {
+    var url = new URL(window.location.href);
+    var query = search ? search.value.trim() : "";
+    if (query) {
+      url.searchParams.set("q", query);
+    } else {
+      url.searchParams.delete("q");
+    }
+    if (onlyOpen && onlyOpen.checked) {
+      url.searchParams.set("open", "1");
+    } else {
+      url.searchParams.delete("open");
+    }
+    window.history.replaceState(null, "", url.pathname + url.search + url.hash);
+    document.querySelectorAll("a.lang").forEach(function (link) {
+      var target = new URL(link.href);
+      var kept = new URLSearchParams(url.search);
+      kept.set("lang", target.searchParams.get("lang"));
+      link.href = "?" + kept.toString();
+    });
+  }
+
+  function changed() {
+    filter();
+    remember();
+  }
+
+  if (onlyOpen) {
+    onlyOpen.addEventListener("change", changed);
+  }
   if (search) {
-    search.addEventListener("input", filter);
+    search.addEventListener("input", changed);
     search.addEventListener("keydown", function (event) {
       if (event.key === "Escape") {
         search.value = "";
-        filter();
+        changed();
       }
     });
     // Typing filters at once; Enter opens the only match instead of reloading.
