@@ -14,23 +14,26 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
-from flask_babel import format_decimal, gettext
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from phoneservice.domain.reports.definitions import FIGURES, GENERAL, values
 from phoneservice.domain.reports.limits import COARSER, ReportTooLarge
 from phoneservice.domain.reports.periods import GROUPINGS, MAX_PERIODS, ReportError
-from phoneservice.domain.reports.report import NO_UNIT, TOTAL, Report, ReportRequest
-from phoneservice.present.reports import TABLES, csv_table, report_shape
+from phoneservice.domain.reports.report import Report, ReportRequest
+from phoneservice.present import spreadsheets
+from phoneservice.present.reports import TABLES, report_shape
 from phoneservice.web import store
 from phoneservice.web.auth import api_auth, login_required, principal
 from phoneservice.web.board.api import bad, known, optional_day, service
 from phoneservice.web.errors import BadParameter
 from phoneservice.web.reports import charts as report_charts
+from phoneservice.web.reports import downloads
 
 blueprint = Blueprint("reports", __name__)
 
 NO_STORE = {"Cache-Control": "no-store"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SCOPE = "read-status"  # figures without personal data: every signed-in role has it
 Page = tuple[str, int, dict[str, str]]
 
@@ -72,22 +75,43 @@ def reports_page() -> Page:
 @blueprint.get("/reports.csv")
 @login_required
 def reports_csv() -> tuple[str, int, dict[str, str]]:
-    """One table of the report as a CSV download."""
+    """One table of the report as a CSV download that Danish Excel opens as it is."""
+    name, sheet = _download("csv")
+    return spreadsheets.excel_csv(sheet), 200, _attachment(name, "text/csv; charset=utf-8")
+
+
+@blueprint.get("/reports.xlsx")
+@login_required
+def reports_xlsx() -> tuple[bytes, int, dict[str, str]]:
+    """One table of the report as an Excel workbook."""
+    name, sheet = _download("xlsx")
+    return spreadsheets.xlsx(sheet), 200, _attachment(name, XLSX)
+
+
+def _download(extension: str) -> tuple[str, spreadsheets.Sheet]:
+    """The file name and the table asked for, its header in the page's language.
+
+    400 for bad input and for a report over the limit (the Danish error page).
+    """
     table = request.args.get("table", "")
     if table not in TABLES:
         raise bad("table", table, f"must be one of {', '.join(TABLES)}")
-    request_ = _asked(required=True)
+    asked = _asked(required=True)
     try:
-        report = _reported(request_)
+        report = _reported(asked)
     except ReportTooLarge as exc:
         raise BadParameter(too_large_text(exc)) from exc
-    name = f"rapport-{table}-{request_.first}-{request_.last}.csv"
-    headers = {
-        "Content-Type": "text/csv; charset=utf-8",
+    name = f"rapport-{table}-{asked.first}-{asked.last}.{extension}"
+    return name, downloads.sheet(report, table)
+
+
+def _attachment(name: str, content_type: str) -> dict[str, str]:
+    """The headers of a download named ``name``."""
+    return {
+        "Content-Type": content_type,
         "Content-Disposition": f'attachment; filename="{name}"',
         **NO_STORE,
     }
-    return csv_table(report, table), 200, headers
 
 
 @blueprint.get("/api/v1/reports")
@@ -223,8 +247,7 @@ def _definitions(report: Report) -> list[tuple[str, str, dict[str, Any]]]:
 @blueprint.app_template_filter("report_label")
 def report_label(name: str) -> str:
     """A row's name: the total and the calls without unit in the page's language."""
-    labels = {TOTAL: gettext("I alt"), NO_UNIT: gettext("Uden enhed")}
-    return str(labels.get(name, name))
+    return downloads.row_name(name)
 
 
 @blueprint.app_template_filter("share")
