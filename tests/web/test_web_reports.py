@@ -194,20 +194,90 @@ def test_the_page_defaults_to_this_month(site: Site) -> None:
 
 
 @pytest.mark.parametrize(
-    ("url", "status"),
+    "url",
     [
-        ("/reports?from=2026-02-30&to=2026-03-01", 400),
-        ("/reports?from=2026-03-01&to=2026-02-01", 400),
-        ("/reports?from=2026-03-01&to=2026-03-02&by=hour", 400),
-        ("/reports?unit=nobody", 404),
-        (f"/reports.csv?table=nope&{QUERY}", 400),
-        ("/reports.csv?table=calls", 400),
+        f"/reports.csv?table=nope&{QUERY}",
+        "/reports.csv?table=calls",
+        "/reports.xlsx?table=calls&from=2026-03-01&to=2026-02-01",
+        f"/reports.xlsx?table=calls&{QUERY}&unit=nobody",
     ],
-    ids=["bad-date", "reversed", "bad-grouping", "unknown-unit", "bad-table", "csv-without-dates"],
+    ids=["bad-table", "csv-without-dates", "xlsx-reversed", "xlsx-unknown-unit"],
 )
-def test_bad_input_is_a_danish_page(site: Site, url: str, status: int) -> None:
-    body = page(site.staff, url, status)
+def test_a_bad_download_is_a_danish_page(site: Site, url: str) -> None:
+    body = page(site.staff, url, 404 if "nobody" in url else 400)
     assert 'lang="da"' in body and "Fejl" in body
+
+
+def form_errors(body: str) -> dict[str, str]:
+    """The form's errors by field: the text of each ``<li id="error-FIELD">``."""
+    found = re.findall(r'<li id="error-(\w+)"><a href="#report-\1">[^<]*</a>: ([^<]*)</li>', body)
+    return {name: html.unescape(text) for name, text in found}
+
+
+def field_value(body: str, name: str) -> str:
+    """The value of the form's input ``name``, or the selected option of its select."""
+    found = re.search(rf'<input id="report-{name}" name="{name}" type="date" value="([^"]*)"', body)
+    if found:
+        return found.group(1)
+    select = re.search(rf'<select id="report-{name}".*?</select>', body, re.S)
+    assert select is not None
+    chosen = re.search(r'<option value="([^"]*)" selected>', select.group(0))
+    return chosen.group(1) if chosen else ""
+
+
+@pytest.mark.parametrize(
+    ("query", "errors"),
+    [
+        (
+            "from=2026-03-01&to=2026-02-01&unit=jobcenter&by=week",
+            {"to": "Til og med ligger før fra og med: vælg en senere slutdato."},
+        ),
+        (
+            "from=2000-01-01&to=2026-01-01&unit=jobcenter&by=",
+            {
+                "to": "Perioden er for lang: en rapport dækker højst 3660 dage.",
+            },
+        ),
+        (
+            "from=2026-02-30&to=2026-03-01&unit=jobcenter&by=week",
+            {
+                "from": "Skriv en dato som 2026-01-31.",
+            },
+        ),
+        (
+            "from=2026-02-01&to=2026-03-01&unit=nobody&by=week",
+            {
+                "unit": "Enheden findes ikke: vælg en enhed på listen.",
+            },
+        ),
+        (
+            "from=2026-02-01&to=nope&unit=jobcenter&by=hour",
+            {
+                "to": "Skriv en dato som 2026-01-31.",
+                "by": "Vælg en opdeling på listen.",
+            },
+        ),
+    ],
+    ids=["reversed", "too-long", "bad-date", "unknown-unit", "two-errors"],
+)
+def test_bad_input_is_shown_on_the_form_with_the_filters_kept(
+    site: Site, query: str, errors: dict[str, str]
+) -> None:
+    body = page(site.staff, f"/reports?{query}", 400)
+    assert form_errors(body) == errors
+    asked = dict(pair.split("=") for pair in query.split("&"))
+    for name in ("from", "to", "unit", "by"):
+        kept = "" if name in ("unit", "by") and name in errors else asked[name]
+        assert field_value(body, name) == kept, name
+    for name in errors:
+        assert f'aria-invalid="true" aria-describedby="error-{name}"' in body
+    assert 'role="alert"' in body and 'id="calls"' not in body  # no figures
+
+
+def test_the_form_errors_are_in_english_on_request(site: Site) -> None:
+    body = page(site.staff, "/reports?from=2026-03-01&to=2026-02-01&lang=en", 400)
+    assert form_errors(body) == {"to": "Last day is before first day: choose a later end date."}
+    assert 'lang="en"' in body
 
 
 # ------------------------------------------------------------------------------- API
