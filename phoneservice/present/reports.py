@@ -1,4 +1,4 @@
-"""The reports of SPEC §7 as people and machines read them: JSON and CSV tables.
+"""The reports of SPEC §7 as machines read them: JSON and CSV tables.
 
 The shapes are shared by ``phoneservice report`` and the web (``/reports``,
 ``/api/v1/reports``).
@@ -82,13 +82,19 @@ def _rounded(key: str, value: Any) -> Any:
 
 
 def csv_table(report: Report, table: str) -> str:
-    """One table of the report as CSV (RFC 4180, UTF-8, a header row; empty = null)."""
-    if table not in TABLES:
-        raise ValueError(f"no table {table!r}: use one of {', '.join(TABLES)}")
+    """One table of the report as CSV (RFC 4180, UTF-8, a header row; empty = null): the
+    machines' CSV of ``phoneservice report --csv``; people get :mod:`.spreadsheets`."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerows([csv_cell(value) for value in row] for row in _TABLE_ROWS[table](report))
+    writer.writerows([csv_cell(value) for value in row] for row in table_rows(report, table))
     return out.getvalue()
+
+
+def table_rows(report: Report, table: str) -> Iterator[list[Any]]:
+    """One table of the report: its header of field names, then its rows of values."""
+    if table not in TABLES:
+        raise ValueError(f"no table {table!r}: use one of {', '.join(TABLES)}")
+    return _TABLE_ROWS[table](report)
 
 
 # A text cell starting with one of these is a formula in Excel and LibreOffice.

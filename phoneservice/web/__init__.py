@@ -82,7 +82,7 @@ def _configure_sessions(app: Flask, settings: Settings) -> None:
 def _register(app: Flask) -> None:
     """Blueprints, the error mapping and the security headers."""
     from phoneservice.web import auth, errors, i18n, inputs, oidc, profile
-    from phoneservice.web.board import api
+    from phoneservice.web.board import api, directory
     from phoneservice.web.board import pages as board
     from phoneservice.web.ops import health, metrics
     from phoneservice.web.reports import pages as reports
@@ -97,6 +97,7 @@ def _register(app: Flask) -> None:
     register_admin(app)
     app.register_blueprint(api.blueprint)
     app.register_blueprint(board.blueprint)
+    app.register_blueprint(directory.blueprint)
     app.register_blueprint(health.blueprint)
     app.register_blueprint(metrics.blueprint)
     app.register_blueprint(reports.blueprint)

@@ -44,6 +44,8 @@ def test_the_pbx_paths_reach_the_app(path: str) -> None:
     [
         "/reports",
         "/reports.csv",
+        "/reports.xlsx",
+        "/directory",
         "/api/v1/reports",
         "/api/v1/units/borgerservice/calendar.ics",
         "/login",

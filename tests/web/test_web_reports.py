@@ -10,7 +10,10 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
+import openpyxl
 import pytest
 from flask.testing import FlaskClient
 
@@ -98,22 +101,91 @@ def test_the_page_keeps_the_strict_csp(site: Site) -> None:
     assert body.count("<svg") == 3  # the period chart too
 
 
-def test_every_table_has_a_csv_link_that_downloads(site: Site) -> None:
+def test_every_table_has_a_csv_and_an_xlsx_link_that_download(site: Site) -> None:
     body = page(site.staff, f"/reports?{QUERY}&unit=jobcenter")
-    links = [html.unescape(u) for u in re.findall(r'href="(/reports\.csv\?[^"]+)"', body)]
-    assert sorted(re.search(r"table=(\w+)", u).group(1) for u in links) == [  # type: ignore[union-attr]
-        "callbacks", "calls", "closed_hours", "periods",
-    ]  # fmt: skip
-    for link in links:
-        response = site.staff.get(link)
-        assert response.status_code == 200
-        assert response.headers["Content-Type"].startswith("text/csv")
-        assert "attachment" in response.headers["Content-Disposition"]
-        rows = list(csv.reader(io.StringIO(response.get_data(as_text=True))))
-        assert len(rows) > 1 and all(len(r) == len(rows[0]) for r in rows)
-    calls = site.staff.get(f"/reports.csv?table=calls&{QUERY}&unit=jobcenter")
-    jobcenter = next(csv.DictReader(io.StringIO(calls.get_data(as_text=True))))
-    assert (jobcenter["unit"], jobcenter["answer_rate"]) == ("jobcenter", "0.5714")
+    for kind in ("csv", "xlsx"):
+        links = [html.unescape(u) for u in re.findall(rf'href="(/reports\.{kind}\?[^"]+)"', body)]
+        assert sorted(re.search(r"table=(\w+)", u).group(1) for u in links) == [  # type: ignore[union-attr]
+            "callbacks", "calls", "closed_hours", "periods",
+        ]  # fmt: skip
+        for link in links:
+            response = site.staff.get(link)
+            assert response.status_code == 200
+            assert "attachment" in response.headers["Content-Disposition"]
+            rows = excel_rows(response.data) if kind == "csv" else sheet_rows(response.data)
+            assert len(rows) > 1 and all(len(r) == len(rows[0]) for r in rows)
+
+
+def excel_rows(data: bytes) -> list[list[str]]:
+    """A people's CSV as Danish Excel reads it: UTF-8 after a BOM, ``;`` between fields."""
+    assert data.startswith(b"\xef\xbb\xbf")
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
+
+
+def sheet_rows(data: bytes) -> list[list[Any]]:
+    """The values of the workbook's only sheet."""
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    return [list(row) for row in book.active.iter_rows(values_only=True)]
+
+
+def test_the_csv_opens_in_danish_excel(site: Site) -> None:
+    response = site.staff.get(f"/reports.csv?table=calls&{QUERY}")
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert response.headers["Content-Disposition"] == (
+        'attachment; filename="rapport-calls-2026-11-16-2026-11-20.csv"'
+    )
+    header, *rows = excel_rows(response.data)
+    assert header[:3] == ["Enhed (id)", "Enhed", "T (s)"]
+    assert "Svarprocent i telefontiden (%)" in header and "Kunne ikke nås" not in header
+    named = {row[1]: dict(zip(header, row, strict=True)) for row in rows}
+    assert set(named) == {"Borgerservice", "Jobcenter", "Børn & Læring", "Uden enhed", "I alt"}
+    assert named["Jobcenter"]["Svarprocent i telefontiden (%)"] == "57,14"
+    total = named["I alt"]
+    assert (total["Opkald"], total["Serviceniveau (%)"]) == ("15", "83,33")
+    assert (total["Gns. ventetid (s)"], total["Enhed (id)"]) == ("27,7", "")
+    assert named["Børn & Læring"]["Gns. ventetid (s)"] == ""  # no calls: nothing, never 0
+
+
+def test_the_csv_of_periods_has_iso_dates_and_english_headers_on_request(site: Site) -> None:
+    response = site.staff.get(f"/reports.csv?table=periods&{QUERY}&by=week&lang=en")
+    header, *rows = excel_rows(response.data)
+    assert header[:4] == ["First day", "Last day", "Unit (id)", "Unit"]
+    assert "Callbacks: On-time rate (%)" in header
+    total = dict(zip(header, rows[-1], strict=True))
+    assert (total["First day"], total["Last day"], total["Unit"]) == (
+        "2026-11-16", "2026-11-20", "Total",
+    )  # fmt: skip
+    assert total["Answer rate in phone hours (%)"] == "45,45"  # the file is for Danish Excel
+
+
+def test_the_xlsx_holds_numbers_dates_and_a_frozen_header(site: Site) -> None:
+    response = site.staff.get(f"/reports.xlsx?table=periods&{QUERY}&by=day")
+    assert response.headers["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    assert response.headers["Content-Disposition"].endswith('periods-2026-11-16-2026-11-20.xlsx"')
+    book = openpyxl.load_workbook(io.BytesIO(response.data))
+    sheet = book.active
+    assert sheet.title == "Perioder" and sheet.freeze_panes == "A2"
+    header = [cell.value for cell in sheet[1]]
+    assert header[:4] == ["Fra og med", "Til og med", "Enhed (id)", "Enhed"]
+    assert all(cell.font.b for cell in sheet[1])
+    column = {name: index for index, name in enumerate(header)}
+    rows = list(sheet.iter_rows(min_row=2))
+    monday_total = next(r for r in rows if r[column["Enhed"]].value == "I alt")
+    assert monday_total[column["Fra og med"]].value == datetime(2026, 11, 16)
+    assert monday_total[column["Fra og med"]].number_format == "yyyy-mm-dd"
+    jobcenter = next(r for r in rows if r[column["Enhed"]].value == "Jobcenter")
+    rate = jobcenter[column["Svarprocent i telefontiden (%)"]]
+    assert (rate.value, rate.data_type, rate.number_format) == (0.75, "n", "0.0%")  # 3 of 4
+    calls = jobcenter[column["Opkald"]]
+    assert (calls.value, calls.data_type) == (5, "n")
+    wait = jobcenter[column["Gns. ventetid (s)"]]
+    assert (wait.value, wait.data_type, wait.number_format) == (47, "n", "0.0")
+    names = [r[column["Enhed"]].value for r in rows]
+    assert "Børn & Læring" in names
+    widths = [sheet.column_dimensions[letter].width for letter in ("A", "D")]
+    assert widths[0] >= len("2026-11-16") and widths[1] >= len("Børn & Læring")
 
 
 def test_the_page_defaults_to_this_month(site: Site) -> None:
@@ -122,20 +194,90 @@ def test_the_page_defaults_to_this_month(site: Site) -> None:
 
 
 @pytest.mark.parametrize(
-    ("url", "status"),
+    "url",
     [
-        ("/reports?from=2026-02-30&to=2026-03-01", 400),
-        ("/reports?from=2026-03-01&to=2026-02-01", 400),
-        ("/reports?from=2026-03-01&to=2026-03-02&by=hour", 400),
-        ("/reports?unit=nobody", 404),
-        (f"/reports.csv?table=nope&{QUERY}", 400),
-        ("/reports.csv?table=calls", 400),
+        f"/reports.csv?table=nope&{QUERY}",
+        "/reports.csv?table=calls",
+        "/reports.xlsx?table=calls&from=2026-03-01&to=2026-02-01",
+        f"/reports.xlsx?table=calls&{QUERY}&unit=nobody",
     ],
-    ids=["bad-date", "reversed", "bad-grouping", "unknown-unit", "bad-table", "csv-without-dates"],
+    ids=["bad-table", "csv-without-dates", "xlsx-reversed", "xlsx-unknown-unit"],
 )
-def test_bad_input_is_a_danish_page(site: Site, url: str, status: int) -> None:
-    body = page(site.staff, url, status)
+def test_a_bad_download_is_a_danish_page(site: Site, url: str) -> None:
+    body = page(site.staff, url, 404 if "nobody" in url else 400)
     assert 'lang="da"' in body and "Fejl" in body
+
+
+def form_errors(body: str) -> dict[str, str]:
+    """The form's errors by field: the text of each ``<li id="error-FIELD">``."""
+    found = re.findall(r'<li id="error-(\w+)"><a href="#report-\1">[^<]*</a>: ([^<]*)</li>', body)
+    return {name: html.unescape(text) for name, text in found}
+
+
+def field_value(body: str, name: str) -> str:
+    """The value of the form's input ``name``, or the selected option of its select."""
+    found = re.search(rf'<input id="report-{name}" name="{name}" type="date" value="([^"]*)"', body)
+    if found:
+        return found.group(1)
+    select = re.search(rf'<select id="report-{name}".*?</select>', body, re.S)
+    assert select is not None
+    chosen = re.search(r'<option value="([^"]*)" selected>', select.group(0))
+    return chosen.group(1) if chosen else ""
+
+
+@pytest.mark.parametrize(
+    ("query", "errors"),
+    [
+        (
+            "from=2026-03-01&to=2026-02-01&unit=jobcenter&by=week",
+            {"to": "Til og med ligger før fra og med: vælg en senere slutdato."},
+        ),
+        (
+            "from=2000-01-01&to=2026-01-01&unit=jobcenter&by=",
+            {
+                "to": "Perioden er for lang: en rapport dækker højst 3660 dage.",
+            },
+        ),
+        (
+            "from=2026-02-30&to=2026-03-01&unit=jobcenter&by=week",
+            {
+                "from": "Skriv en dato som 2026-01-31.",
+            },
+        ),
+        (
+            "from=2026-02-01&to=2026-03-01&unit=nobody&by=week",
+            {
+                "unit": "Enheden findes ikke: vælg en enhed på listen.",
+            },
+        ),
+        (
+            "from=2026-02-01&to=nope&unit=jobcenter&by=hour",
+            {
+                "to": "Skriv en dato som 2026-01-31.",
+                "by": "Vælg en opdeling på listen.",
+            },
+        ),
+    ],
+    ids=["reversed", "too-long", "bad-date", "unknown-unit", "two-errors"],
+)
+def test_bad_input_is_shown_on_the_form_with_the_filters_kept(
+    site: Site, query: str, errors: dict[str, str]
+) -> None:
+    body = page(site.staff, f"/reports?{query}", 400)
+    assert form_errors(body) == errors
+    asked = dict(pair.split("=") for pair in query.split("&"))
+    for name in ("from", "to", "unit", "by"):
+        kept = "" if name in ("unit", "by") and name in errors else asked[name]
+        assert field_value(body, name) == kept, name
+    for name in errors:
+        assert f'aria-invalid="true" aria-describedby="error-{name}"' in body
+    assert 'role="alert"' in body and 'id="calls"' not in body  # no figures
+
+
+def test_the_form_errors_are_in_english_on_request(site: Site) -> None:
+    body = page(site.staff, "/reports?from=2026-03-01&to=2026-02-01&lang=en", 400)
+    assert form_errors(body) == {"to": "Last day is before first day: choose a later end date."}
+    assert 'lang="en"' in body
 
 
 # ------------------------------------------------------------------------------- API

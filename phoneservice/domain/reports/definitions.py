@@ -28,7 +28,8 @@ EMPTY = N_(
     "En periode uden opkald viser 0 opkald og – i alle andele, ventetider og medianer."
 )
 RATES = N_(
-    "Andele vises i procent på siden og i teksten; i JSON og CSV er de tal fra 0 til 1. "
+    "Andele vises i procent på siden, i teksten og i CSV til Excel; i JSON og "
+    "kommandolinjens CSV er de tal fra 0 til 1, i XLSX tal fra 0 til 1 vist i procent. "
     "Ventetider og tider er i sekunder."
 )
 THRESHOLD = N_(

@@ -18,6 +18,14 @@ class ReportError(DomainError):
     """A report was asked for with parameters that cannot give one (a bad range)."""
 
 
+class ReversedRange(ReportError):
+    """The range ends before it starts."""
+
+
+class RangeTooLong(ReportError):
+    """The range covers more than :data:`MAX_RANGE_DAYS` days."""
+
+
 @dataclass(frozen=True, slots=True)
 class Period:
     """Local dates ``first`` to ``last`` inclusive, and the instants ``[start, end)`` they span."""
@@ -31,9 +39,9 @@ class Period:
 def periods(first: date, last: date, by: str | None, tz: ZoneInfo) -> list[Period]:
     """The periods of a report from ``first`` to ``last`` (inclusive), whole or split ``by``."""
     if last < first:
-        raise ReportError(f"the range ends ({last}) before it starts ({first})")
+        raise ReversedRange(f"the range ends ({last}) before it starts ({first})")
     if (last - first).days >= MAX_RANGE_DAYS:
-        raise ReportError(f"a report covers at most {MAX_RANGE_DAYS} days")
+        raise RangeTooLong(f"a report covers at most {MAX_RANGE_DAYS} days")
     if by is not None and by not in GROUPINGS:
         raise ReportError(f"cannot group by {by!r}: use one of {', '.join(GROUPINGS)}")
     starts = [first]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext
@@ -18,7 +18,7 @@ from phoneservice.domain.hours.schedule import (
 from phoneservice.domain.hours.status import Status
 from phoneservice.domain.units import KINDS, Unit
 from phoneservice.present.shapes import interval_text
-from phoneservice.services.hours import UnitStatus
+from phoneservice.services.hours import HoursService, UnitStatus
 from phoneservice.web.board.api import known, optional_instant, reader_is_staff, service
 from phoneservice.web.i18n import words
 
@@ -98,7 +98,7 @@ def unit_page(unit_id: str) -> Page:
     (entry,) = hours.status((unit.id,), now)
     staff = reader_is_staff()
     checked = None if asked is None else row(hours.status((unit.id,), asked)[0], asked)
-    plans = hours.hours(unit.id, now.date(), SPECIAL_DAYS + 1)
+    week, special = days_ahead(hours, unit.id, now.date())
     page = render_template(
         "unit.html",
         unit=unit.seen_by(staff),
@@ -106,11 +106,21 @@ def unit_page(unit_id: str) -> Page:
         now=now,
         asked=asked,
         checked=checked,
-        week=plans[:WEEK_DAYS],
-        special=[plan for plan in plans if plan.layer in SPECIAL_LAYERS],
+        week=week,
+        special=special,
         picker_value=f"{asked or now:%Y-%m-%dT%H:%M}",
     )
     return page, 200, NO_STORE
+
+
+def days_ahead(
+    hours: HoursService, unit_id: str, today: date
+) -> tuple[list[DayPlan], list[DayPlan]]:
+    """A unit's week table (7 days from today) and the special days of the next 30 days
+    (holidays, closing days, half days, exceptions), as the hours service answers them:
+    the unit page and the directory show the same days."""
+    plans = hours.hours(unit_id, today, SPECIAL_DAYS + 1)
+    return plans[:WEEK_DAYS], [plan for plan in plans if plan.layer in SPECIAL_LAYERS]
 
 
 def build(query: str, *, only_open: bool = False) -> Board:

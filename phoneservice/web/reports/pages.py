@@ -3,9 +3,9 @@
 Signed-in staff only: the page and the CSV with a session (``login_required``), the API
 with a token or a session that has ``read-status`` (no personal data: figures only).
 ``from`` and ``to`` are local dates, both included; the page defaults to this month.
-A report over the size limit (:mod:`phoneservice.domain.reports.limits`) is a 400 that
-says how to narrow it: the page shows its form again with the advice, the API a JSON
-problem, the CSV the error page.
+Bad input is a 400: the page shows its form again as filled in, with what is wrong
+(:mod:`.form`; over the size limit of :mod:`phoneservice.domain.reports.limits`, how to
+narrow it), the API a JSON problem, the CSV and XLSX the error page.
 """
 
 from __future__ import annotations
@@ -14,23 +14,27 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request
-from flask_babel import format_decimal, gettext
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from phoneservice.domain.reports.definitions import FIGURES, GENERAL, values
 from phoneservice.domain.reports.limits import COARSER, ReportTooLarge
 from phoneservice.domain.reports.periods import GROUPINGS, MAX_PERIODS, ReportError
-from phoneservice.domain.reports.report import NO_UNIT, TOTAL, Report, ReportRequest
-from phoneservice.present.reports import TABLES, csv_table, report_shape
+from phoneservice.domain.reports.report import Report, ReportRequest
+from phoneservice.present import spreadsheets
+from phoneservice.present.reports import TABLES, report_shape
 from phoneservice.web import store
 from phoneservice.web.auth import api_auth, login_required, principal
 from phoneservice.web.board.api import bad, known, optional_day, service
 from phoneservice.web.errors import BadParameter
 from phoneservice.web.reports import charts as report_charts
+from phoneservice.web.reports import downloads
+from phoneservice.web.reports import form as report_form
 
 blueprint = Blueprint("reports", __name__)
 
 NO_STORE = {"Cache-Control": "no-store"}
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SCOPE = "read-status"  # figures without personal data: every signed-in role has it
 Page = tuple[str, int, dict[str, str]]
 
@@ -38,22 +42,31 @@ Page = tuple[str, int, dict[str, str]]
 @blueprint.get("/reports")
 @login_required
 def reports_page() -> Page:
-    """The figures of a range as tables and charts, with their definitions beside them."""
-    asked = _asked(required=False)
+    """The figures of a range as tables and charts, with their definitions beside them.
+
+    Bad input is shown on the form itself, the fields as the user left them (400).
+    """
+    hours = service()
+    form = report_form.read(request.args, hours.today(), hours.registry.units)
+    if form.errors:
+        return _form_page(form), 400, NO_STORE
     try:
-        request_, report = asked, _reported(asked)
+        report = store.reports().report(form.asked, principal().units)
     except ReportTooLarge as exc:
-        return _too_large_page(asked, exc), 400, NO_STORE
+        return _form_page(form, too_large=exc), 400, NO_STORE
+    except ReportError as exc:
+        form.refuse(exc)
+        return _form_page(form), 400, NO_STORE
     bars, bars_height = report_charts.share_bars(report.whole)
-    focus = report.whole.units[0] if request_.unit else report.whole.total
+    focus = report.whole.units[0] if form.asked.unit else report.whole.total
     cells, busiest = report_charts.hour_grid(focus)
     columns, columns_width = report_charts.period_columns(report.periods)
     page = render_template(
         "reports.html",
         report=report,
-        asked=_query(request_),
-        form=request_,
-        units=[(u.id, u.name) for u in service().registry.units.values()],
+        asked=_query(form.asked),
+        form=form,
+        units=_units(),
         groupings=GROUPINGS,
         tables=TABLES,
         definitions=_definitions(report),
@@ -72,22 +85,43 @@ def reports_page() -> Page:
 @blueprint.get("/reports.csv")
 @login_required
 def reports_csv() -> tuple[str, int, dict[str, str]]:
-    """One table of the report as a CSV download."""
+    """One table of the report as a CSV download that Danish Excel opens as it is."""
+    name, sheet = _download("csv")
+    return spreadsheets.excel_csv(sheet), 200, _attachment(name, "text/csv; charset=utf-8")
+
+
+@blueprint.get("/reports.xlsx")
+@login_required
+def reports_xlsx() -> tuple[bytes, int, dict[str, str]]:
+    """One table of the report as an Excel workbook."""
+    name, sheet = _download("xlsx")
+    return spreadsheets.xlsx(sheet), 200, _attachment(name, XLSX)
+
+
+def _download(extension: str) -> tuple[str, spreadsheets.Sheet]:
+    """The file name and the table asked for, its header in the page's language.
+
+    400 for bad input and for a report over the limit (the Danish error page).
+    """
     table = request.args.get("table", "")
     if table not in TABLES:
         raise bad("table", table, f"must be one of {', '.join(TABLES)}")
-    request_ = _asked(required=True)
+    asked = _asked()
     try:
-        report = _reported(request_)
+        report = _reported(asked)
     except ReportTooLarge as exc:
         raise BadParameter(too_large_text(exc)) from exc
-    name = f"rapport-{table}-{request_.first}-{request_.last}.csv"
-    headers = {
-        "Content-Type": "text/csv; charset=utf-8",
+    name = f"rapport-{table}-{asked.first}-{asked.last}.{extension}"
+    return name, downloads.sheet(report, table)
+
+
+def _attachment(name: str, content_type: str) -> dict[str, str]:
+    """The headers of a download named ``name``."""
+    return {
+        "Content-Type": content_type,
         "Content-Disposition": f'attachment; filename="{name}"',
         **NO_STORE,
     }
-    return csv_table(report, table), 200, headers
 
 
 @blueprint.get("/api/v1/reports")
@@ -95,7 +129,7 @@ def reports_csv() -> tuple[str, int, dict[str, str]]:
 def reports_api() -> tuple[Response, int, dict[str, str]]:
     """The report as ``phoneservice report --json`` gives it."""
     try:
-        report = _reported(_asked(required=True))
+        report = _reported(_asked())
     except ReportTooLarge as exc:
         return jsonify(too_large_problem(exc)), 400, NO_STORE
     return jsonify(report_shape(report)), 200, NO_STORE
@@ -136,19 +170,23 @@ def _advice_query(way: str, by: str | None) -> str:
     return {"shorter_range": "shorter from-to", "no_split": "no by", "one_unit": "unit=ID"}[way]
 
 
-def _too_large_page(asked: ReportRequest, exc: ReportTooLarge) -> str:
-    """The page with its form as asked and the advice, without figures."""
+def _form_page(form: report_form.ReportForm, too_large: ReportTooLarge | None = None) -> str:
+    """The page with its form as the user left it and what is wrong, without figures."""
     return render_template(
         "reports.html",
         report=None,
-        form=asked,
-        asked=_query(asked),
-        units=[(u.id, u.name) for u in service().registry.units.values()],
+        form=form,
+        units=_units(),
         groupings=GROUPINGS,
-        too_large=exc,
+        too_large=too_large,
         max_periods=MAX_PERIODS,
         advice_text=advice_text,
     )
+
+
+def _units() -> list[tuple[str, str]]:
+    """The choices of the unit field: id and name of every unit."""
+    return [(u.id, u.name) for u in service().registry.units.values()]
 
 
 def advice_text(way: str, by: str | None) -> str:
@@ -180,26 +218,24 @@ def too_large_text(exc: ReportTooLarge) -> str:
     return f"{head} {narrow} {ways}."
 
 
-def _asked(required: bool) -> ReportRequest:
-    """``unit``, ``from``, ``to`` and ``by`` of the query (empty means not given)."""
+def _asked() -> ReportRequest:
+    """``unit``, ``from``, ``to`` and ``by`` of the query (empty means not given; the dates
+    are required)."""
     args = {key: value for key, value in request.args.items() if value != ""}
     unit, by = args.get("unit"), args.get("by")
     if unit is not None:
         known(unit)
     if by is not None and by not in GROUPINGS:
         raise bad("by", by, f"must be one of {', '.join(GROUPINGS)}")
-    first, last = _day("from", args, required), _day("to", args, required)
-    today = service().today()
-    return ReportRequest(first or today.replace(day=1), last or today, unit, by)
+    return ReportRequest(_day("from", args), _day("to", args), unit, by)
 
 
-def _day(name: str, args: dict[str, str], required: bool) -> date | None:
-    """A date parameter; required ones must be there."""
-    if name not in args:
-        if required:
-            raise BadParameter(f"{name}: required (a date, e.g. 2026-01-31)")
-        return None
-    return optional_day(name)
+def _day(name: str, args: dict[str, str]) -> date:
+    """A required date parameter."""
+    found = optional_day(name) if name in args else None
+    if found is None:
+        raise BadParameter(f"{name}: required (a date, e.g. 2026-01-31)")
+    return found
 
 
 def _query(asked: ReportRequest) -> dict[str, str]:
@@ -223,8 +259,7 @@ def _definitions(report: Report) -> list[tuple[str, str, dict[str, Any]]]:
 @blueprint.app_template_filter("report_label")
 def report_label(name: str) -> str:
     """A row's name: the total and the calls without unit in the page's language."""
-    labels = {TOTAL: gettext("I alt"), NO_UNIT: gettext("Uden enhed")}
-    return str(labels.get(name, name))
+    return downloads.row_name(name)
 
 
 @blueprint.app_template_filter("share")
