@@ -240,7 +240,10 @@ def test_a_missing_registry_says_how_to_point_at_one(tmp_path, capsys):
     ("argv", "message"),
     [
         (["--unit", "nosuch"], "unknown unit 'nosuch'"),
-        (["--from", "2026-12-01", "--to", "2026-11-01"], "is before --from"),
+        (
+            ["--from", "2026-12-01", "--to", "2026-11-01"],
+            "--to 2026-11-01 is before --from 2026-12-01",
+        ),
     ],
     ids=["unknown-unit", "reversed-range"],
 )
