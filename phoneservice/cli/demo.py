@@ -39,7 +39,7 @@ def register(commands: Any) -> None:
     """Add ``demo`` to the parser."""
     demo = commands.add_parser(
         "demo",
-        parents=[common_options(), _http_options()],
+        parents=[common_options(data=False), _http_options()],
     )
     demo.add_argument(
         "--recording", type=Path, default=DEFAULT_RECORDING, help="the .ami recording to replay"

@@ -20,7 +20,7 @@ def register(commands: Any) -> None:
     """Add the process commands to the parser."""
     worker = commands.add_parser(
         "worker",
-        parents=[common_options()],
+        parents=[common_options(data=False)],
     )
     worker.set_defaults(run=cmd_worker)
 
