@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from phoneservice.cli.common import Clock, UsageError, common_options
 from phoneservice.cli.processes import configure_logging
 from phoneservice.cli.web import _http_options, run_services, serve_run
+from phoneservice.demo.callers import CallerNumbers
 from phoneservice.demo.retime import retime, retime_to, span
 from phoneservice.settings import Settings
 
@@ -89,15 +90,18 @@ def demo_account(services: Services) -> str:
 
 
 class Rounds:
-    """Prepares each round of the recording: re-timed to now, ids fresh per round.
+    """Prepares each round of the recording: re-timed to now, ids and callers fresh per round.
 
     Ids are shifted by the same delta as the clock; each round's delta is kept more than
     the recording's span above the previous one, so no id of a round repeats an earlier one.
+    Each round's citizens call from numbers no earlier round used
+    (:mod:`phoneservice.demo.callers`).
     """
 
     def __init__(self, clock: Any = time.time) -> None:
         self._clock = clock
         self._last: int | None = None
+        self._callers = CallerNumbers()
         self._guard = threading.Lock()
 
     def __call__(self, data: bytes, round_no: int) -> bytes:
@@ -108,7 +112,7 @@ class Rounds:
                 delta = self._last + span(data) + 1
                 result = retime(data, delta)
             self._last = delta
-        return result
+            return self._callers.fresh(result)
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
