@@ -133,23 +133,24 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
             ami_url=f"ami://{DEMO_USER}@127.0.0.1:{simulator.port}?name=demo",
             ami_secret=secret,
         )
-        configure_logging(settings)
+        configure_logging(settings)  # the migrations' lines: the registry is not read yet
         services = run_services(args, settings, clock)
-        password = demo_account(services)
-
-        def announce() -> None:
-            print(
-                f"phoneservice demo: board at http://{args.host}:{args.port}/ ; a simulated "
-                f"PBX replays {recording.stem} every {args.every / args.speed:.0f} s; "
-                "list calls and callbacks with `phoneservice calls` / `phoneservice callbacks`",
-                flush=True,
-            )
-            print(
-                f"phoneservice demo: sign in at http://{args.host}:{args.port}/login as "
-                f"{DEMO_ACCOUNT!r} with the password {password!r} (new at each start)",
-                flush=True,
-            )
-
-        return serve_run(args, services, announce)
+        configure_logging(settings, services.registry.timezone)  # the board's local time
+        lines = announcement(args, recording.stem, demo_account(services))
+        return serve_run(args, services, lambda: print("\n".join(lines), flush=True))
     finally:
         simulator.stop()
+
+
+def announcement(args: argparse.Namespace, recording: str, password: str) -> list[str]:
+    """What the demo prints once it serves: what it is, where to look, how to sign in."""
+    base, every = f"http://{args.host}:{args.port}", args.every / args.speed
+    return [
+        "phoneservice demo: phoneservice on this machine with a simulated phone system (PBX)"
+        " and invented callers, to try the board, callbacks and reports; no real calls",
+        f"phoneservice demo: board at {base}/ ; the simulated PBX replays {recording} every"
+        f" {every:.0f} s, each time with new caller numbers; list calls and callbacks with"
+        " `phoneservice calls` / `phoneservice callbacks`",
+        f"phoneservice demo: sign in at {base}/login as {DEMO_ACCOUNT!r} with the password"
+        f" {password!r} (new at each start)",
+    ]
