@@ -10,6 +10,7 @@ from typing import Any
 
 from phoneservice.bootstrap import queue_log_file
 from phoneservice.cli.common import EXIT_OK, Clock, UsageError, common_options, day, emit, services
+from phoneservice.present import wording
 from phoneservice.present.shapes import call_shape
 from phoneservice.settings import Settings
 
@@ -118,8 +119,9 @@ def _range(args: argparse.Namespace, today: date) -> tuple[date | None, date | N
 def _call_line(shape: dict[str, Any]) -> str:
     """One human line per call."""
     hours = "i telefontid" if shape["during_hours"] else "uden for telefontid"
+    outcome = wording.CALL_OUTCOMES.get(shape["outcome"], shape["outcome"])
     return (
-        f"{shape['arrived_at']}  {shape['unit'] or '-':<16} {shape['outcome']:<10} "
+        f"{shape['arrived_at']}  {shape['unit'] or '-':<16} {outcome:<10} "
         f"{shape['caller_number'] or 'skjult nummer':<14} vent {shape['wait_s'] or 0:>3}s  "
         f"{hours}"
     )

@@ -64,3 +64,19 @@ def test_a_limit_that_is_not_a_positive_number_is_refused(lab, capsys, value):  
         run(capsys, "calls", "--limit", value)
     assert refused.value.code == 2
     assert f"--limit: {value!r}" in capsys.readouterr().err
+
+
+def test_the_text_lines_speak_danish_only(burst, capsys):
+    code, out, _ = run(capsys, "calls")
+    assert code == 0
+    assert "lagt på" in out and "besvaret" in out
+    assert not {"answered", "abandoned", "unanswered", "closed", "unknown"} & set(out.split())
+
+
+def test_every_outcome_and_state_has_its_danish_word():
+    from phoneservice.domain.callbacks.rules import STATES
+    from phoneservice.domain.calls.records import OUTCOMES
+    from phoneservice.present import wording
+
+    assert set(wording.CALL_OUTCOMES) == set(OUTCOMES)
+    assert set(wording.CALLBACK_STATES) == set(STATES)
