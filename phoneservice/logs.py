@@ -4,7 +4,11 @@ Each process command (``web``, ``worker``, ``run``, ``demo``; gunicorn through
 ``phoneservice.web.wsgi``) calls :func:`configure` once as it starts. A JSON line holds
 ``ts`` (ISO 8601, UTC), ``level``, ``logger`` and ``message``, then every ``extra``
 field given to the log call (``pbx``, ``unit``...), and ``exception`` (the formatted
-traceback, one string) when there is one. Secrets handed to :func:`configure` (the AMI
+traceback, one string) when there is one. A text line starts with its local time and
+offset (``2026-05-13T14:00:00.123+02:00``): the zone given (the demo gives the
+registry's), else the machine's. The routine lines of chatty libraries (APScheduler's
+every job added, run and done; Alembic's plugins) show only when the level is DEBUG.
+Secrets handed to :func:`configure` (the AMI
 secret) are replaced by ``***`` in every line, whatever logged them: the code never logs
 them, and this is the second line of defence.
 """
@@ -16,12 +20,14 @@ import logging
 import sys
 import threading
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, TextIO
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 FORMATS = ("text", "json")
 MASK = "***"
+# Loggers whose INFO lines narrate routine work; their warnings and errors still show.
+CHATTY = ("apscheduler", "alembic.runtime.plugins")
 MIN_SECRET = 4  # shorter "secrets" would mask ordinary words; such a secret is refused anyway
 # The attributes every LogRecord has; anything else on a record came from ``extra``.
 _STANDARD = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
@@ -41,11 +47,17 @@ class Redactor:
 
 
 class TextFormatter(logging.Formatter):
-    """``2026-05-13 14:00:00,123 INFO phoneservice.worker.follower: message``, secrets masked."""
+    """``2026-05-13T14:00:00.123+02:00 INFO phoneservice.worker.follower: message``, secrets
+    masked; the time in ``zone`` (None: the machine's), with its offset."""
 
-    def __init__(self, redact: Redactor) -> None:
+    def __init__(self, redact: Redactor, zone: tzinfo | None = None) -> None:
         super().__init__(TEXT_FORMAT)
-        self.redact = redact
+        self.redact, self.zone = redact, zone
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """The record's time in the zone, ISO 8601 with milliseconds and the offset."""
+        moment = datetime.fromtimestamp(record.created, UTC).astimezone(self.zone)
+        return moment.isoformat(timespec="milliseconds")
 
     def format(self, record: logging.LogRecord) -> str:
         return self.redact(super().format(record))
@@ -76,12 +88,14 @@ class JsonFormatter(logging.Formatter):
         return self.redact(json.dumps(entry, ensure_ascii=False, default=str))
 
 
-def formatter(log_format: str, secrets: Iterable[str | None] = ()) -> logging.Formatter:
-    """The formatter for ``text`` or ``json``."""
+def formatter(
+    log_format: str, secrets: Iterable[str | None] = (), zone: tzinfo | None = None
+) -> logging.Formatter:
+    """The formatter for ``text`` (times in ``zone``) or ``json`` (times in UTC)."""
     if log_format not in FORMATS:
         raise ValueError(f"log format {log_format!r}: use text or json")
     redact = Redactor(secrets)
-    return JsonFormatter(redact) if log_format == "json" else TextFormatter(redact)
+    return JsonFormatter(redact) if log_format == "json" else TextFormatter(redact, zone)
 
 
 def configure(
@@ -90,6 +104,7 @@ def configure(
     *,
     level: int = logging.INFO,
     stream: TextIO | None = None,
+    zone: tzinfo | None = None,
 ) -> logging.Handler:
     """Log to ``stream`` (stderr) in ``log_format``; replaces an earlier call's handler."""
     root = logging.getLogger()
@@ -97,9 +112,13 @@ def configure(
         root.removeHandler(old)
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.phoneservice = True  # type: ignore[attr-defined]
-    handler.setFormatter(formatter(log_format, secrets))
+    handler.setFormatter(formatter(log_format, secrets, zone))
     root.addHandler(handler)
     root.setLevel(level)
+    for name in CHATTY:  # their routine INFO lines only when DEBUG is asked for
+        logging.getLogger(name).setLevel(
+            logging.NOTSET if level <= logging.DEBUG else logging.WARNING
+        )
     logging.captureWarnings(True)  # warnings become log lines too, not raw stderr text
     if log_format == "json":
         threading.excepthook = _log_thread_exception

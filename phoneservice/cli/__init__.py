@@ -11,6 +11,7 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from phoneservice.bootstrap import SchemaBehind
@@ -24,13 +25,13 @@ from phoneservice.cli.common import (
 )
 from phoneservice.registry import ConfigError, UnknownUnitError
 from phoneservice.services.clock import system_clock
-from phoneservice.settings import Settings, SettingsError
+from phoneservice.settings import DEFAULT_CONFIG, Settings, SettingsError
 
 __all__ = ["build_parser", "main"]
 
 NO_SUCH_FILE = "no such file"
 CONFIG_HINT = (
-    "phoneservice: give the registry with --config PATH or PHONESERVICE_CONFIG=PATH"
+    "give the registry with --config PATH or PHONESERVICE_CONFIG=PATH"
     " (default: config/opening_hours.toml, relative to the current folder)"
 )
 
@@ -131,7 +132,7 @@ def main(argv: Sequence[str] | None = None, clock: Clock = system_clock) -> int:
         errors = sum(p.severity == "error" for p in exc.problems)
         print(f"{errors} error(s) in the registry", file=sys.stderr)
         if any(p.message.endswith(NO_SUCH_FILE) for p in exc.problems):
-            print(CONFIG_HINT, file=sys.stderr)
+            print(_config_hint(getattr(args, "config", None)), file=sys.stderr)
         return EXIT_INVALID
     except UnknownUnitError as exc:
         return _fail(f"unknown unit {exc.args[0]!r}", EXIT_INVALID)
@@ -167,6 +168,18 @@ def _loaded_input_errors() -> tuple[type[BaseException], ...]:
         for module, (_, name) in zip(loaded, _LAZY_INPUT_ERRORS, strict=True)
         if module is not None
     )
+
+
+def _config_hint(option: str | None) -> str:
+    """Where the registry was looked for, who said so, and how to point at another one."""
+    variable = os.environ.get("PHONESERVICE_CONFIG")
+    if option:
+        path, source = option, "given with --config"
+    elif variable:
+        path, source = variable, "given in PHONESERVICE_CONFIG"
+    else:
+        path, source = DEFAULT_CONFIG, "the default"
+    return f"phoneservice: no registry at {Path(path).absolute()} ({source}); {CONFIG_HINT}"
 
 
 def _fail(message: str, code: int) -> int:

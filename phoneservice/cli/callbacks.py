@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from phoneservice.cli.common import Clock, common_options, emit, services
 from phoneservice.domain.callbacks.rules import STATES
+from phoneservice.present import wording
 from phoneservice.present.shapes import callback_shape, local_iso
 from phoneservice.settings import Settings
 
@@ -101,8 +102,9 @@ def purge_shape(report: PurgeReport, retention_days: int, tz: ZoneInfo) -> dict[
 def _callback_line(shape: dict[str, Any]) -> str:
     """One human line per task."""
     late = "FORSINKET " if shape["overdue"] else ""
+    state = wording.CALLBACK_STATES.get(shape["state"], shape["state"])
     return (
         f"#{shape['id']:<5} {shape['unit']:<16} {shape['caller_number'] or '-':<14} "
-        f"{shape['state']:<11} frist {shape['due_at']}  {late}"
+        f"{state:<12} frist {shape['due_at']}  {late}"
         f"{shape['missed_calls']} opkald, {len(shape['attempts'])} forsøg"
     ).rstrip()

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import argparse
-from datetime import datetime, time, timedelta
+import sys
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 from phoneservice.bootstrap import queue_log_file
 from phoneservice.cli.common import EXIT_OK, Clock, UsageError, common_options, day, emit, services
+from phoneservice.present import wording
 from phoneservice.present.shapes import call_shape
 from phoneservice.settings import Settings
+
+DEFAULT_LIMIT = 200  # calls listed by default; --limit raises it
 
 
 def register(commands: Any) -> None:
@@ -25,8 +29,14 @@ def register(commands: Any) -> None:
     feed.set_defaults(run=cmd_ingest)
     calls = commands.add_parser("calls", parents=[common])
     calls.add_argument("--unit")
-    calls.add_argument("--from", dest="first", help="first date (YYYY-MM-DD)")
+    calls.add_argument("--from", dest="first", help="first date (YYYY-MM-DD; default today)")
     calls.add_argument("--to", dest="last", help="last date, inclusive (YYYY-MM-DD)")
+    calls.add_argument(
+        "--limit",
+        type=_limit,
+        default=DEFAULT_LIMIT,
+        help=f"at most this many calls, the oldest first (default {DEFAULT_LIMIT})",
+    )
     calls.set_defaults(run=cmd_calls)
 
 
@@ -63,30 +73,55 @@ def cmd_ingest(args: argparse.Namespace, settings: Settings, clock: Clock) -> in
     )
 
 
+def _limit(text: str) -> int:
+    """``--limit``: a whole number of at least 1."""
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"--limit: {text!r} must be a whole number of at least 1")
+    return int(text)
+
+
 def cmd_calls(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
-    """List logged calls, oldest first; an unknown unit or a reversed range exits 2."""
+    """List logged calls, oldest first, today's unless dates are given; at most ``--limit``.
+
+    An unknown unit or a reversed range exits 2. When more calls match than are shown,
+    a note on stderr says so (stdout stays the list, text or JSON).
+    """
     found = services(args, settings, clock)
     if args.unit:
         found.registry.unit(args.unit)  # UnknownUnitError: exit 2, as status and hours
+    tz = found.registry.timezone
+    first, last = _range(args, clock().astimezone(tz).date())
+    start = datetime.combine(first, time(), tz) if first else None
+    end = datetime.combine(last + timedelta(days=1), time(), tz) if last else None
+    calls = found.calls.calls(args.unit, start, end, args.limit + 1)
+    shapes = [call_shape(record, tz) for record in calls[: args.limit]]
+    emit(args, shapes, [_call_line(s) for s in shapes] or ["no calls"])
+    if len(calls) > args.limit:
+        print(
+            f"phoneservice: more than {args.limit} calls match; these are the oldest"
+            f" {args.limit}: narrow them with --unit, --from and --to, or raise --limit",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+def _range(args: argparse.Namespace, today: date) -> tuple[date | None, date | None]:
+    """The dates of ``--from`` and ``--to``; neither given: today (in the registry's zone)."""
+    if not args.first and not args.last:
+        return today, today
     first = day(args.first, "--from") if args.first else None
     last = day(args.last, "--to") if args.last else None
     if first and last and last < first:
         raise UsageError(f"--to {last.isoformat()} is before --from {first.isoformat()}")
-    tz = found.registry.timezone
-    start = datetime.combine(first, time(), tz) if first else None
-    end = datetime.combine(last + timedelta(days=1), time(), tz) if last else None
-    calls = found.calls.calls(args.unit, start, end)
-    shapes = [call_shape(record, tz) for record in calls]
-    lines = [_call_line(s) for s in shapes]
-    emit(args, shapes, lines or ["no calls"])
-    return EXIT_OK
+    return first, last
 
 
 def _call_line(shape: dict[str, Any]) -> str:
     """One human line per call."""
     hours = "i telefontid" if shape["during_hours"] else "uden for telefontid"
+    outcome = wording.CALL_OUTCOMES.get(shape["outcome"], shape["outcome"])
     return (
-        f"{shape['arrived_at']}  {shape['unit'] or '-':<16} {shape['outcome']:<10} "
+        f"{shape['arrived_at']}  {shape['unit'] or '-':<16} {outcome:<10} "
         f"{shape['caller_number'] or 'skjult nummer':<14} vent {shape['wait_s'] or 0:>3}s  "
         f"{hours}"
     )

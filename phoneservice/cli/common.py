@@ -35,15 +35,33 @@ class Parser(argparse.ArgumentParser):
         raise SystemExit(EXIT_INVALID)
 
 
-def common_options() -> Parser:
-    """``--config`` and ``--json``, taken by every command."""
+def common_options(*, data: bool = True) -> Parser:
+    """``--config`` and ``--json``, taken by every command.
+
+    A command that prints no data (``data=False``: the processes, which print log lines)
+    refuses ``--json`` with exit 2 and says where JSON log lines come from.
+    """
     common = Parser(add_help=False)
     common.add_argument(
         "--config",
         help="registry file (default: $PHONESERVICE_CONFIG or config/opening_hours.toml)",
     )
-    common.add_argument("--json", action="store_true", help="print JSON")
+    if data:
+        common.add_argument("--json", action="store_true", help="print JSON")
+    else:
+        common.add_argument("--json", nargs=0, action=_NoJson, help=argparse.SUPPRESS)
     return common
+
+
+class _NoJson(argparse.Action):
+    """``--json`` on a command that prints no data: a usage error (exit 2)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: Any) -> None:
+        command = parser.prog.split()[-1]
+        parser.error(
+            f"--json: `{command}` prints no data; for JSON log lines set"
+            " PHONESERVICE_LOG_FORMAT=json"
+        )
 
 
 def with_config(args: argparse.Namespace, settings: Settings) -> Settings:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from phoneservice.cli.common import Clock, UsageError, common_options
 from phoneservice.cli.processes import configure_logging
 from phoneservice.cli.web import _http_options, run_services, serve_run
+from phoneservice.demo.callers import CallerNumbers
 from phoneservice.demo.retime import retime, retime_to, span
 from phoneservice.settings import Settings
 
@@ -39,7 +40,7 @@ def register(commands: Any) -> None:
     """Add ``demo`` to the parser."""
     demo = commands.add_parser(
         "demo",
-        parents=[common_options(), _http_options()],
+        parents=[common_options(data=False), _http_options()],
     )
     demo.add_argument(
         "--recording", type=Path, default=DEFAULT_RECORDING, help="the .ami recording to replay"
@@ -89,15 +90,18 @@ def demo_account(services: Services) -> str:
 
 
 class Rounds:
-    """Prepares each round of the recording: re-timed to now, ids fresh per round.
+    """Prepares each round of the recording: re-timed to now, ids and callers fresh per round.
 
     Ids are shifted by the same delta as the clock; each round's delta is kept more than
     the recording's span above the previous one, so no id of a round repeats an earlier one.
+    Each round's citizens call from numbers no earlier round used
+    (:mod:`phoneservice.demo.callers`).
     """
 
     def __init__(self, clock: Any = time.time) -> None:
         self._clock = clock
         self._last: int | None = None
+        self._callers = CallerNumbers()
         self._guard = threading.Lock()
 
     def __call__(self, data: bytes, round_no: int) -> bytes:
@@ -108,7 +112,7 @@ class Rounds:
                 delta = self._last + span(data) + 1
                 result = retime(data, delta)
             self._last = delta
-        return result
+            return self._callers.fresh(result)
 
 
 def cmd_demo(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
@@ -129,23 +133,24 @@ def cmd_demo(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
             ami_url=f"ami://{DEMO_USER}@127.0.0.1:{simulator.port}?name=demo",
             ami_secret=secret,
         )
-        configure_logging(settings)
+        configure_logging(settings)  # the migrations' lines: the registry is not read yet
         services = run_services(args, settings, clock)
-        password = demo_account(services)
-
-        def announce() -> None:
-            print(
-                f"phoneservice demo: board at http://{args.host}:{args.port}/ ; a simulated "
-                f"PBX replays {recording.stem} every {args.every / args.speed:.0f} s; "
-                "list calls and callbacks with `phoneservice calls` / `phoneservice callbacks`",
-                flush=True,
-            )
-            print(
-                f"phoneservice demo: sign in at http://{args.host}:{args.port}/login as "
-                f"{DEMO_ACCOUNT!r} with the password {password!r} (new at each start)",
-                flush=True,
-            )
-
-        return serve_run(args, services, announce)
+        configure_logging(settings, services.registry.timezone)  # the board's local time
+        lines = announcement(args, recording.stem, demo_account(services))
+        return serve_run(args, services, lambda: print("\n".join(lines), flush=True))
     finally:
         simulator.stop()
+
+
+def announcement(args: argparse.Namespace, recording: str, password: str) -> list[str]:
+    """What the demo prints once it serves: what it is, where to look, how to sign in."""
+    base, every = f"http://{args.host}:{args.port}", args.every / args.speed
+    return [
+        "phoneservice demo: phoneservice on this machine with a simulated phone system (PBX)"
+        " and invented callers, to try the board, callbacks and reports; no real calls",
+        f"phoneservice demo: board at {base}/ ; the simulated PBX replays {recording} every"
+        f" {every:.0f} s, each time with new caller numbers; list calls and callbacks with"
+        " `phoneservice calls` / `phoneservice callbacks`",
+        f"phoneservice demo: sign in at {base}/login as {DEMO_ACCOUNT!r} with the password"
+        f" {password!r} (new at each start)",
+    ]

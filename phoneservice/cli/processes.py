@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from datetime import tzinfo
 from typing import Any
 
 from phoneservice import logs
@@ -20,14 +21,17 @@ def register(commands: Any) -> None:
     """Add the process commands to the parser."""
     worker = commands.add_parser(
         "worker",
-        parents=[common_options()],
+        parents=[common_options(data=False)],
     )
     worker.set_defaults(run=cmd_worker)
 
 
-def configure_logging(settings: Settings) -> None:
-    """Log to stderr as ``PHONESERVICE_LOG_FORMAT`` says; the AMI secret is masked if it shows."""
-    logs.configure(settings.log_format, [settings.ami_secret])
+def configure_logging(settings: Settings, zone: tzinfo | None = None) -> None:
+    """Log to stderr as ``PHONESERVICE_LOG_FORMAT`` says; the AMI secret is masked if it shows.
+
+    Text lines carry their time in ``zone`` (the machine's when None), with the offset.
+    """
+    logs.configure(settings.log_format, [settings.ami_secret], zone=zone)
 
 
 def serve_metrics(host: str, port: int) -> None:

@@ -32,12 +32,12 @@ def register(commands: Any) -> None:
     """Add ``web`` and ``run`` to the parser."""
     web = commands.add_parser(
         "web",
-        parents=[common_options(), _http_options()],
+        parents=[common_options(data=False), _http_options()],
     )
     web.set_defaults(run=cmd_web)
     run = commands.add_parser(
         "run",
-        parents=[common_options(), _http_options()],
+        parents=[common_options(data=False), _http_options()],
     )
     run.set_defaults(run=cmd_run)
 

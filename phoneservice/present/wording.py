@@ -312,3 +312,20 @@ reason = DANISH.reason
 override = DANISH.override
 error = DANISH.error
 unknown_unit = DANISH.unknown_unit
+
+# The command line speaks Danish: a call's outcome and a callback's state in its text lines
+# (JSON keeps the codes). The web's words for them are in its templates and catalogue.
+CALL_OUTCOMES: Mapping[str, str] = {
+    "answered": "besvaret",
+    "abandoned": "lagt på",
+    "timeout": "timeout",
+    "closed": "lukket",
+    "unanswered": "ubesvaret",
+    "unknown": "ukendt",
+}
+CALLBACK_STATES: Mapping[str, str] = {
+    "open": "åben",
+    "done": "afsluttet",
+    "unreachable": "ikke truffet",
+    "cancelled": "annulleret",
+}

@@ -117,6 +117,7 @@ async def _active(services: Services, lock: LeaderLock, stop: asyncio.Event) -> 
         relay.cancel()
         await poller
         await asyncio.to_thread(scheduler.shutdown)
+        _log.info("scheduler stopped")  # APScheduler's own lines show only at DEBUG
     return await watcher
 
 

@@ -71,3 +71,10 @@ def test_user_device_sets_checks_and_clears_the_phone(lab, capsys, monkeypatch):
 def test_unknown_task_is_invalid_input(lab, capsys):  # noqa: F811
     code, _, err = run(capsys, "callbacks", "call", "999")
     assert code == 2 and "999" in err
+
+
+def test_the_text_lines_name_the_state_in_danish(lab, capsys):  # noqa: F811
+    run(capsys, "ingest", str(TRACES / "e-burst.ami"))
+    code, out, _ = run(capsys, "callbacks")
+    assert code == 0 and out
+    assert all(" åben " in line and " open " not in line for line in out.splitlines())

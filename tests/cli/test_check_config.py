@@ -103,7 +103,9 @@ def test_a_missing_file_exits_2_and_names_it() -> None:
     assert code == 2
     assert out == ""
     *problem, hint = err.splitlines(keepends=True)  # then how to point at the file
-    assert hint.rstrip("\n") == CONFIG_HINT
+    assert hint.rstrip("\n") == (
+        f"phoneservice: no registry at {Path(path).absolute()} (given with --config); {CONFIG_HINT}"
+    )
     assert _only_error("".join(problem), path) == f"{path}: cannot be read: no such file"
 
 

@@ -229,18 +229,35 @@ def test_export_json_gives_one_item_per_unit(spec_config, capsys, kind):
     assert isinstance(item["value"], dict if kind == "jsonld" else str) and item["value"]
 
 
-def test_a_missing_registry_says_how_to_point_at_one(tmp_path, capsys):
-    code, _, err = run(["status", "--config", str(tmp_path / "nope.toml")], capsys)
+@pytest.mark.parametrize("given", ["--config", "PHONESERVICE_CONFIG", "default"])
+def test_a_missing_registry_names_the_path_tried_and_how_to_point_at_one(
+    tmp_path, capsys, monkeypatch, given
+):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PHONESERVICE_CONFIG", raising=False)
+    argv = ["status"]
+    if given == "--config":
+        argv += ["--config", "nope.toml"]
+    elif given == "PHONESERVICE_CONFIG":
+        monkeypatch.setenv("PHONESERVICE_CONFIG", "nope.toml")
+    tried = tmp_path / ("config/opening_hours.toml" if given == "default" else "nope.toml")
+    code, _, err = run(argv, capsys)
     assert code == 2
     assert "cannot be read: no such file" in err
-    assert "--config PATH or PHONESERVICE_CONFIG=PATH" in err
+    hint = err.splitlines()[-1]
+    source = {"--config": "given with --config", "default": "the default"}
+    assert f"no registry at {tried} ({source.get(given, f'given in {given}')})" in hint
+    assert "--config PATH or PHONESERVICE_CONFIG=PATH" in hint
 
 
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
         (["--unit", "nosuch"], "unknown unit 'nosuch'"),
-        (["--from", "2026-12-01", "--to", "2026-11-01"], "is before --from"),
+        (
+            ["--from", "2026-12-01", "--to", "2026-11-01"],
+            "--to 2026-11-01 is before --from 2026-12-01",
+        ),
     ],
     ids=["unknown-unit", "reversed-range"],
 )

@@ -28,3 +28,15 @@ def test_the_demo_account_can_place_a_call(lab, database_url, capsys):  # noqa: 
         assert placed.view.callback.attempts[-1].agent_device == DEMO_DEVICE
     finally:
         services.close()
+
+
+def test_the_demo_says_what_it_is_where_it_serves_and_how_to_sign_in():
+    from phoneservice.cli import build_parser
+    from phoneservice.cli.demo import announcement
+
+    args = build_parser(["demo"]).parse_args(["demo", "--port", "8123", "--speed", "2"])
+    purpose, board, sign_in = announcement(args, "e-burst", "s3cret-pw")
+    assert "simulated phone system" in purpose and "no real calls" in purpose
+    assert "http://127.0.0.1:8123/ " in board and "every 45 s" in board
+    assert "new caller numbers" in board
+    assert "http://127.0.0.1:8123/login as 'demo' with the password 's3cret-pw'" in sign_in

@@ -18,7 +18,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -125,7 +127,14 @@ def test_demo_shows_calls_and_callbacks_within_a_minute(tmp_path):
     assert "phoneservice calls" in printed and "phoneservice callbacks" in printed
     stderr = log.read_text()
     assert "Traceback" not in stderr
-    assert "Scheduler has been shut down" in stderr  # the worker stopped, not killed
+    assert "scheduler stopped" in stderr  # the worker stopped, not killed
+    # Local time of the registry with its offset; APScheduler's routine lines only at DEBUG.
+    offset = datetime.now(ZoneInfo("Europe/Copenhagen")).strftime("%z")
+    zone = re.escape(f"{offset[:3]}:{offset[3:]}")
+    stamp = rf"\d{{4}}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{{3}}{zone}"
+    assert re.search(rf"^{stamp} INFO phoneservice.web: serving HTTP", stderr, re.MULTILINE)
+    assert "Added job" not in stderr and "Scheduler started" not in stderr
+    assert "simulated phone system" in printed.splitlines()[0]
 
 
 def test_the_packaged_recording_is_the_recorded_traffic(tmp_path):
