@@ -20,6 +20,7 @@ from phoneservice.cli.common import (
 )
 from phoneservice.domain.localtime import iso
 from phoneservice.present import exports, wording
+from phoneservice.present.exports import osm
 from phoneservice.present.shapes import day_shape, deadline_shape, interval_text, status_shape
 from phoneservice.registry import ConfigError, Problem
 from phoneservice.registry.problems import format_path
@@ -150,15 +151,22 @@ def cmd_export(args: argparse.Namespace, settings: Settings, clock: Clock) -> in
     units, registry, now = service.units(args.units), service.registry, service.now()
     if not args.json:
         sys.stdout.write(exports.render(args.format, registry, units, now))
+        if args.format == "osm":  # stdout stays the bare value; the period goes beside it
+            print(osm.period_note(now.date()), file=sys.stderr)
         return EXIT_OK
     items = [
-        _export_item(args.format, exports.render(args.format, registry, [u], now), u.id)
+        _export_item(args.format, exports.render(args.format, registry, [u], now), u.id, now)
         for u in units
     ]
     return emit(args, items, [])
 
 
-def _export_item(kind: str, text: str, unit_id: str) -> dict[str, Any]:
-    """``export --json`` item: the unit, the format and the value (JSON-LD as JSON)."""
+def _export_item(kind: str, text: str, unit_id: str, now: datetime) -> dict[str, Any]:
+    """``export --json`` item: the unit, the format and the value (JSON-LD as JSON); an OSM
+    item also ``exact_from`` and ``exact_to``, the dates the value is exact for."""
     value: Any = json.loads(text) if kind == "jsonld" else text.rstrip("\n")
-    return {"unit": unit_id, "format": kind, "value": value}
+    item = {"unit": unit_id, "format": kind, "value": value}
+    if kind == "osm":
+        first, last = osm.exact_period(now.date())
+        item.update(exact_from=first.isoformat(), exact_to=last.isoformat())
+    return item

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from phoneservice.domain.callbacks.originate import DEFAULT_DEVICE_PATTERN
@@ -81,9 +81,18 @@ def check_verified(
     ck: Checker, path: Path, verified: date | None, after_days: int = DEFAULT_VERIFY_AFTER_DAYS
 ) -> None:
     """Warn when a ``verified`` date is more than ``after_days`` old (a year by default)."""
-    if verified is not None and (ck.today - verified).days > after_days:
+    if verified is not None and verification_due(verified, ck.today, after_days) is not None:
         age = "a year" if after_days == DEFAULT_VERIFY_AFTER_DAYS else f"{after_days} days"
         ck.warn(path, verified, f"was verified more than {age} ago: check the entry again")
+
+
+def verification_due(verified: date, today: date, after_days: int) -> date | None:
+    """The last day ``verified`` held, when it is more than ``after_days`` old on ``today``.
+
+    None while it still holds. One rule for ``check-config`` and for ``/admin``.
+    """
+    due = verified + timedelta(days=after_days)
+    return due if today > due else None
 
 
 def calendar_country(raw: object) -> str:

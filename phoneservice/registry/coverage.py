@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 
 from phoneservice.domain.hours.schedule import DatedHours, Schedule
 from phoneservice.domain.units import Unit
@@ -19,33 +20,55 @@ def warn_no_hours(ck: Checker, path: Path, unit: Unit) -> None:
         ck.warn(path, unit.id, "has no hours at all: it is always shown as closed")
 
 
-def warn_hours_run_out(ck: Checker, path: Path, unit: Unit) -> None:
-    """Warn when a unit's hours come only from dated exceptions and the last one ends soon.
+@dataclass(frozen=True, slots=True)
+class RunOut:
+    """A unit's last day with hours: the ``exception`` entry (its place in the file) and day."""
+
+    exception: int
+    last: date
+    single_day: bool  # the exception names one ``date`` rather than ``from``/``to``
+
+    @property
+    def closed_from(self) -> date:
+        """The first day the unit is shown as closed for good."""
+        return self.last + timedelta(days=1)
+
+
+def hours_run_out(unit: Unit, today: date) -> RunOut | None:
+    """The unit's last day with hours when it is before ``today`` + :data:`RUN_OUT_DAYS`.
 
     Weekly hours and seasons recur every year, so a unit with any of them never runs out.
     Without them, the exception with hours that ends last decides: when it ends before
     today + :data:`RUN_OUT_DAYS` days (or has already ended), the unit will be shown as
     closed from the day after. An exception without hours (closed) covers nothing.
+    One rule for ``check-config`` and for ``/admin``.
     """
     if has_recurring_hours(unit.schedule):
-        return
+        return None
     opening = [(n, e) for n, e in enumerate(_dated(unit.schedule)) if e.intervals]
     if not opening:
-        return
+        return None
     n, last = max(opening, key=lambda item: item[1].last)
-    left = (last.last - ck.today).days
-    if left >= RUN_OUT_DAYS:
+    if (last.last - today).days >= RUN_OUT_DAYS:
+        return None
+    return RunOut(n, last.last, last.first == last.last)
+
+
+def warn_hours_run_out(ck: Checker, path: Path, unit: Unit) -> None:
+    """Warn when a unit's dated hours run out soon (:func:`hours_run_out`)."""
+    found = hours_run_out(unit, ck.today)
+    if found is None:
         return
-    key = "date" if last.first == last.last else "to"
-    after = (last.last + timedelta(days=1)).isoformat()
+    left = (found.last - ck.today).days
+    after = found.closed_from.isoformat()
     said = (
         f"was the last day with hours: since {after}"
         if left < 0
         else f"is the last day with hours, in {left} days: from {after}"
     )
     ck.warn(
-        (*path, "exception", n, key),
-        last.last,
+        (*path, "exception", found.exception, "date" if found.single_day else "to"),
+        found.last,
         f"{said} the unit is always shown as closed, as no weekly hours or season follow "
         "(add hours or later exceptions)",
     )

@@ -24,6 +24,7 @@ from phoneservice.domain.units import Unit
 from phoneservice.registry import Registry
 from phoneservice.registry.holder import RegistryHolder, as_holder
 from phoneservice.services.clock import Clock, system_clock
+from phoneservice.services.freshness import Finding, needs_look
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,10 @@ class HoursService:
         unit, tz = registry.unit(unit_id), registry.timezone
         due = deadline(unit.schedule.calendar, received_at, tz)
         return Deadline(unit, received_at.astimezone(tz), due)
+
+    def needs_look(self) -> list[Finding]:
+        """The units whose entry needs a look today (the ``check-config`` warnings)."""
+        return needs_look(self.registry, self.today())
 
     def horizon(self, days: int) -> tuple[date, date]:
         """Today and the date ``days`` later."""

@@ -265,3 +265,24 @@ def test_calls_refuses_what_cannot_match(spec_config, tmp_path, monkeypatch, cap
     monkeypatch.setenv("PHONESERVICE_INSTANCE", str(tmp_path / "instance"))
     code, _, err = run(["calls", *argv, "--config", spec_config], capsys)
     assert (code, message in err) == (2, True)
+
+
+def test_export_osm_states_on_stderr_the_period_it_is_exact_for(spec_config, capsys):
+    code, out, err = run(["export", "osm", "borgerservice", "--config", spec_config], capsys)
+    assert code == 0
+    assert out.count("\n") == 1 and "exact" not in out  # stdout stays the bare value
+    assert err == "exact from 2026-11-23 to 2027-11-22\n"
+
+
+def test_export_osm_json_items_state_the_period_they_are_exact_for(spec_config, capsys):
+    argv = ["export", "osm", "borgerservice", "--json", "--config", spec_config]
+    code, out, err = run(argv, capsys)
+    assert (code, err) == (0, "")
+    (item,) = json.loads(out)
+    assert (item["exact_from"], item["exact_to"]) == ("2026-11-23", "2027-11-22")
+
+
+@pytest.mark.parametrize("kind", ["asterisk", "ics", "jsonld"])
+def test_other_exports_state_no_osm_period(spec_config, capsys, kind):
+    code, _, err = run(["export", kind, "borgerservice", "--config", spec_config], capsys)
+    assert (code, err) == (0, "")

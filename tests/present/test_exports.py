@@ -218,6 +218,12 @@ def test_osm_dated_rules_cover_365_days_from_today(
     assert [rule for rule in outside if rule in rules] == []
 
 
+def test_osm_exact_period_ends_on_the_last_day_the_dated_rules_reach() -> None:
+    # As above: from 2026-12-24 the rules reach 2027-12-23 and not 2027-12-24.
+    assert osm.exact_period(date(2026, 12, 24)) == (date(2026, 12, 24), date(2027, 12, 23))
+    assert osm.period_note(date(2026, 12, 3)) == "exact from 2026-12-03 to 2027-12-02"
+
+
 def test_osm_several_units_are_tab_separated(small: Registry) -> None:
     text = _render("osm", small, ["always", "never"])
     assert text == "always\t24/7\nnever\toff\n"

@@ -80,9 +80,9 @@ def test_admin_is_403_for_other_roles(app, database_url, clock, role):
     assert "Administration" not in page(client, "/")
 
 
-def test_the_admin_page_has_the_four_sections_and_the_nav_link(admin):
+def test_the_admin_page_has_the_five_sections_and_the_nav_link(admin):
     html = page(admin)
-    for anchor in ("overrides", "users", "tokens", "audit"):
+    for anchor in ("overrides", "freshness", "users", "tokens", "audit"):
         assert f'id="{anchor}"' in html
     assert 'href="/admin"' in page(admin, "/")
     assert " style=" not in html and "<script>" not in html

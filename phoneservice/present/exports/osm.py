@@ -4,7 +4,10 @@ The value has three parts, joined by ``; `` so that a later rule replaces an ear
 one on the days it names: the weekly hours (equal neighbouring days merged), the
 seasons as recurring rules (the first season in the registry is written last, so it
 wins as it does in the registry), and then every date of the next 365 days on which
-those recurring rules would be wrong, as a dated rule with its year.
+those recurring rules would be wrong, as a dated rule with its year. After those 365
+dates the value may be wrong: :func:`exact_period` says which dates it is exact for, and
+``export osm`` states them beside the value (stderr, or the ``--json`` item), so that
+the value itself stays one plain ``opening_hours`` string.
 
 How a rule's overnight part (``Fr 22:00-02:00``) reaches the next date is where OSM
 readers differ. The module reads its own rules as ``opening-hours-py`` does
@@ -58,6 +61,17 @@ def render(registry: Registry, units: Sequence[Unit], now: datetime) -> str:
     if len(units) == 1:
         return opening_hours(units[0].schedule, today) + "\n"
     return "".join(f"{u.id}\t{opening_hours(u.schedule, today)}\n" for u in units)
+
+
+def exact_period(today: date) -> tuple[date, date]:
+    """The first and last date a value made on ``today`` is exact for (365 dates)."""
+    return today, today + (WINDOW_DAYS - 1) * _DAY
+
+
+def period_note(today: date) -> str:
+    """``exact from 2026-12-03 to 2027-12-02``: said beside the value, never inside it."""
+    first, last = exact_period(today)
+    return f"exact from {first.isoformat()} to {last.isoformat()}"
 
 
 def opening_hours(schedule: Schedule, today: date) -> str:

@@ -19,6 +19,7 @@ from werkzeug.wrappers import Response
 from phoneservice.domain.accounts import ROLES
 from phoneservice.registry import UnknownUnitError
 from phoneservice.services.accounts import MAX_FAILURES_PER_USER, AccountError, User
+from phoneservice.services.freshness import RUN_OUT_DAYS
 from phoneservice.services.overrides import MAX_ID, OverrideError
 from phoneservice.services.tokens import SCOPES
 from phoneservice.web import store
@@ -67,9 +68,10 @@ def refusal(exc: Exception) -> str:
 @blueprint.get("")
 @role_required("admin")
 def admin_page() -> Page:
-    """The four sections; ``?actor=`` filters the audit log."""
+    """The five sections; ``?actor=`` filters the audit log."""
     actor = request.args.get("actor", "").strip()
-    accounts, overrides, units = store.accounts(), store.overrides(), service().units()
+    accounts, overrides, hours = store.accounts(), store.overrides(), service()
+    units = hours.units()
     active = overrides.active()
     page = render_template(
         "admin.html",
@@ -77,6 +79,10 @@ def admin_page() -> Page:
         names={unit.id: unit.name for unit in units},
         active=active,
         over=[r for r in overrides.recent() if r not in active],
+        looks=hours.needs_look(),
+        today=hours.today(),
+        verify_after_days=hours.registry.verify_after_days,
+        run_out_days=RUN_OUT_DAYS,
         users=accounts.users(),
         tokens=store.tokens().tokens(),
         audit=store.audit().audit_log(actor=actor or None, limit=AUDIT_LIMIT),
