@@ -277,6 +277,13 @@ class Words:
         return title, text.format(unit_id=unit_id)
 
 
+def tel_uri(number: str | None) -> str:
+    """A ``tel:`` link for a number as written: its digits, with a leading ``+`` kept."""
+    text = (number or "").strip()
+    digits = "".join(char for char in text if char.isascii() and char.isdigit())
+    return f"tel:{'+' if text.startswith('+') else ''}{digits}"
+
+
 def phone(number: str | None) -> str:
     """A Danish number for reading: ``+45 23 11 99 93``; other numbers as they are."""
     text = (number or "").strip()

@@ -81,12 +81,14 @@ def _configure_sessions(app: Flask, settings: Settings) -> None:
 
 def _register(app: Flask) -> None:
     """Blueprints, the error mapping and the security headers."""
+    from phoneservice.present.wording import tel_uri
     from phoneservice.web import auth, errors, i18n, inputs, oidc, profile
     from phoneservice.web.board import api, directory
     from phoneservice.web.board import pages as board
     from phoneservice.web.ops import health, metrics
     from phoneservice.web.reports import pages as reports
 
+    app.add_template_filter(tel_uri, "tel")
     app.config["MAX_CONTENT_LENGTH"] = inputs.MAX_CONTENT_LENGTH
     app.before_request(inputs.check_request)  # before login and CSRF read anything
     i18n.init(app)

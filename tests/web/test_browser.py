@@ -209,3 +209,19 @@ def test_only_open_and_number_search_filter_at_once_and_survive_reload_and_langu
     page.locator("#only-open").uncheck()
     sync_api.expect(visitation).to_be_hidden()  # the search still applies
     assert "open=1" not in page.url
+
+
+def test_a_number_is_a_tel_link_and_its_button_copies_it(
+    page: Any, server: tuple[str, Any]
+) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    page.goto(server[0] + "/")
+    row = page.locator(BORGERSERVICE)
+    sync_api.expect(row.locator("a.phone")).to_have_attribute("href", "tel:+4556575757")
+    copy = row.locator("button.copy").first
+    sync_api.expect(copy).to_be_visible()
+    copy.focus()
+    page.keyboard.press("Enter")  # a button: the keyboard works
+    sync_api.expect(copy).to_have_class("copy copied")
+    assert page.evaluate("navigator.clipboard.readText()") == "+45 56 57 57 57"
+    sync_api.expect(page.get_by_role("status").last).to_have_text("Kopieret +45 56 57 57 57")

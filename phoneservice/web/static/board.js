@@ -1,6 +1,35 @@
 // The board: instant search by name, tag or number, the open filter, and live rows
 // without a reload.
 // No inline script anywhere: the page's CSP is script-src 'self'.
+
+// Every page: a number's copy button, shown where the browser can copy.
+(function () {
+  "use strict";
+
+  if (!navigator.clipboard || !window.isSecureContext) {
+    return;
+  }
+  var status = document.createElement("span");
+  status.className = "visually-hidden";
+  status.setAttribute("role", "status");
+  document.body.appendChild(status);
+  document.querySelectorAll("button.copy[data-copy]").forEach(function (button) {
+    button.hidden = false;
+  });
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("button.copy[data-copy]") : null;
+    if (!button) {
+      return;
+    }
+    navigator.clipboard.writeText(button.dataset.copy).then(function () {
+      button.classList.add("copied");
+      status.textContent = (document.documentElement.lang === "en" ? "Copied " : "Kopieret ") +
+        button.dataset.copy;
+      window.setTimeout(function () { button.classList.remove("copied"); }, 1500);
+    });
+  });
+})();
+
 (function () {
   "use strict";
 
