@@ -89,6 +89,7 @@ def admin_page() -> Page:
         actor=actor,
         scopes=SCOPES,
         roles=ROLES,
+        codes=_codes(),
         local=local_time,
     )
     return page, 200, NO_STORE
@@ -153,6 +154,7 @@ def user_page(username: str) -> Page | Response:
         "admin_user.html",
         user=user,
         roles=ROLES,
+        codes=_codes(),
         units=service().units(),
         device_pattern=store.accounts().device_pattern().pattern,
         failures=store.accounts().failed_logins(user.username),
@@ -255,3 +257,16 @@ def revoke_token(token_id: int) -> str:
         raise FormError(_("Nøglen findes ikke."))
     store.tokens().revoke_token(token_id, actor=principal().actor)
     return str(_("Nøglen er tilbagekaldt."))
+
+
+def _codes() -> dict[str, str]:
+    """The words the page shows for role and token scope codes (the codes stay the values)."""
+    return {
+        "viewer": _("Læser"),
+        "agent": _("Tilbagekalder"),
+        "admin": _("Administrator"),
+        "read-status": _("Læse telefontider"),
+        "callbacks": _("Tilbagekald"),
+        "overrides": _("Ændre åbent/lukket"),
+        "monitoring": _("Overvågning"),
+    }
