@@ -17,7 +17,9 @@ import openpyxl
 import pytest
 from flask.testing import FlaskClient
 
+from phoneservice.domain.reports.definitions import FIGURES, GENERAL
 from phoneservice.present.reports import report_shape
+from phoneservice.web.reports.pages import FOLDED
 from tests.services.test_reports import (
     EXPECTED_CALLBACKS,
     EXPECTED_CALLS,
@@ -435,3 +437,8 @@ def test_bad_parameters_are_json_errors(
     body = response.get_json()
     assert set(body) == {"error", "detail"}
     assert body["error"] == error and detail in body["detail"]
+
+
+def test_every_definition_is_folded_under_some_table() -> None:
+    folded = [key for keys in FOLDED.values() for key in keys]
+    assert sorted(set(folded)) == sorted({**GENERAL, **FIGURES})
