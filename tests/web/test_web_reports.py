@@ -17,7 +17,9 @@ import openpyxl
 import pytest
 from flask.testing import FlaskClient
 
+from phoneservice.domain.reports.definitions import FIGURES, GENERAL
 from phoneservice.present.reports import report_shape
+from phoneservice.web.reports.pages import FOLDED
 from tests.services.test_reports import (
     EXPECTED_CALLBACKS,
     EXPECTED_CALLS,
@@ -70,20 +72,124 @@ def test_the_page_needs_a_signed_in_user(site: Site) -> None:
     assert response.headers["Location"].startswith("/login?next=")
 
 
-def test_the_page_shows_tables_charts_and_definitions(site: Site) -> None:
+def table(body: str, section: str) -> str:
+    """The first table of the section with id ``section``."""
+    found = re.search(rf'<section[^>]* id="{section}".*?(<table.*?</table>)', body, re.S)
+    assert found is not None, section
+    return found.group(1)
+
+
+def header(table_html: str) -> list[str]:
+    """The column headers of a table, each as its words (sub-lines joined by a space)."""
+    heads = re.findall(r'<th scope="col"[^>]*>(.*?)</th>', table_html, re.S)
+    return [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", h)).split()) for h in heads]
+
+
+def row_cells(table_html: str, name: str) -> list[str]:
+    """The cells of the row named ``name`` (the total: "I alt"), their words as above."""
+    for row in re.findall(r"<tr[^>]*>(.*?)</tr>", table_html, re.S):
+        cells = re.findall(r"<t[dh][^>]*>(.*?)</t[dh]>", row, re.S)
+        words = [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", c)).split()) for c in cells]
+        if words and words[0] == name:
+            return words
+    raise AssertionError(f"no row {name!r}")
+
+
+def test_the_page_leads_with_the_promises(site: Site) -> None:
     body = page(site.staff, f"/reports?{QUERY}")
-    total = re.search(r'<tr class="total">(.*?)</tr>', body, re.S)
-    assert total is not None
-    cells = re.findall(r"<t[dh][^>]*>([^<]*)</t[dh]>", total.group(1))
-    # I alt: 15 calls, 6 answered, ..., answer rate 5/11, T 60 s, service level 5/6.
-    assert cells == [
-        "I alt", "15", "6", "3", "1", "1", "2", "1", "1",
-        "45,5 %", "60 s", "83,3 %", "27,7 s", "60,5 s",
+    promises = table(body, "promises")
+    assert body.index(promises) < body.index("<table", body.index(promises) + 1)  # first
+    assert header(promises) == [
+        "Enhed",
+        "Opkald",
+        "Svarprocent af opkald i telefontiden",
+        "Serviceniveau af besvarede: svar inden for T",
+        "Tilbagekald",
+        "Til tiden af afgjorte tilbagekald",
+        "For sent",
+        "Åbne",
+    ]
+    # I alt: answer rate 5 of (12 during hours − 1 short), service level 5 of 6 answered,
+    # callbacks on time 1 of (6 − 1 pending − 1 cancelled); open: 1 overdue, 1 pending.
+    assert row_cells(promises, "I alt") == [
+        "I alt", "15", "45,5 % 5 af 11", "83,3 % 5 af 6, T = 60 s",
+        "6", "25,0 % 1 af 4", "1", "2 1 over fristen",
     ]  # fmt: skip
+    assert row_cells(promises, "Jobcenter")[2:4] == ["57,1 % 4 af 7", "80,0 % 4 af 5, T = 60 s"]
+
+
+def test_the_outcomes_follow_in_a_second_table(site: Site) -> None:
+    body = page(site.staff, f"/reports?{QUERY}")
+    outcomes = table(body, "calls")
+    assert body.index(table(body, "promises")) < body.index(outcomes)
+    assert header(outcomes) == [
+        "Enhed", "Opkald", "Besvaret", "Lagt på", "Korte opgivelser", "Timeout", "Lukket",
+        "Ubesvaret uden kø", "Ukendt", "Gns. ventetid", "Ventetid, 90 %-fraktil",
+    ]  # fmt: skip
+    assert row_cells(outcomes, "I alt") == [
+        "I alt", "15", "6", "3", "1", "1", "2", "1", "1", "27,7 s", "60,5 s",
+    ]  # fmt: skip
+    callbacks = table(body, "callbacks")
+    assert row_cells(callbacks, "I alt")[1:] == ["6", "1", "1", "1", "1", "1", "1", "25,0 %",
+                                                 "11 t 30 m", "2"]  # fmt: skip
     assert body.count("<svg") == 2  # bars and the hour grid (no split: no period chart)
-    assert "Svarprocent i telefontiden = besvarede opkald i telefontiden" in html.unescape(body)
-    assert "aldrig som 0 %." in html.unescape(body)
-    assert "11 t 30 m" in body  # the median to acknowledge of the total: 41,400 s
+
+
+def test_units_without_calls_are_hidden_until_asked_for(site: Site) -> None:
+    body = page(site.staff, f"/reports?{QUERY}")
+    assert "Børn &amp; Læring" not in body.split("</form>")[-1]  # not in a table or chart
+    toggle = re.search(r'<a class="toggle-empty" href="([^"]+)"[^>]*>([^<]+)</a>', body)
+    assert toggle is not None
+    assert html.unescape(toggle.group(2)) == "Vis enheder uden opkald (1)"
+    shown = page(site.staff, html.unescape(toggle.group(1)))
+    assert "empty=1" in html.unescape(toggle.group(1))
+    for section in ("promises", "calls", "callbacks"):
+        assert row_cells(table(shown, section), "Børn & Læring")[1] == "0"
+    again = re.search(r'<a class="toggle-empty" href="([^"]+)"[^>]*>([^<]+)</a>', shown)
+    assert again is not None and again.group(2) == "Skjul enheder uden opkald"
+    assert "empty=1" not in html.unescape(again.group(1))
+    # the form keeps the choice when the dates change, and so does a form error
+    assert '<input type="hidden" name="empty" value="1">' in shown
+    refused = page(site.staff, "/reports?from=2026-03-01&to=2026-02-01&empty=1", 400)
+    assert '<input type="hidden" name="empty" value="1">' in refused
+    # a unit asked for by name is shown, calls or not
+    alone = page(site.staff, f"/reports?{QUERY}&unit=boern-laering")
+    assert row_cells(table(alone, "promises"), "Børn & Læring")[1] == "0"
+    assert 'class="toggle-empty"' not in alone
+
+
+def test_the_definitions_are_folded_under_each_table(site: Site) -> None:
+    body = html.unescape(page(site.staff, f"/reports?{QUERY}"))
+    assert "<aside" not in body and 'id="definitions"' not in body
+    folded = re.findall(
+        r"</table>\s*</div>\s*<details class=\"how\">\s*<summary>Sådan er tallene regnet</summary>"
+        r"(.*?)</details>",
+        body,
+        re.S,
+    )
+    assert len(folded) == 3  # promises, call outcomes, callbacks
+    promises, outcomes, callbacks = folded
+    assert "Svarprocent i telefontiden = besvarede opkald i telefontiden" in promises
+    assert "Serviceniveau = besvarede opkald med højst T sekunders ventetid" in promises
+    assert "Andel til tiden = til tiden ÷ (oprettet − afventer − annulleret)" in promises
+    assert "aldrig som 0 %." in promises
+    assert "Timeout: køen opgav borgeren" in outcomes
+    assert "Median tid til kvittering" in callbacks
+
+
+def test_the_shares_say_what_they_are_of_in_english(site: Site) -> None:
+    body = page(site.staff, f"/reports?{QUERY}&lang=en")
+    promises = table(body, "promises")
+    assert header(promises)[2:6] == [
+        "Answer rate of calls in phone hours",
+        "Service level of answered calls: answered within T",
+        "Callbacks",
+        "On time of decided callbacks",
+    ]
+    assert row_cells(promises, "Total")[2:4] == ["45.5 % 5 of 11", "83.3 % 5 of 6, T = 60 s"]
+    assert "How the figures are computed" in body
+    assert "Answer rate in phone hours = answered calls in phone hours ÷ (calls in" in body
+    assert "Show units without calls (1)" in body
 
 
 def test_empty_figures_show_a_dash_never_zero_percent(site: Site) -> None:
@@ -331,3 +437,8 @@ def test_bad_parameters_are_json_errors(
     body = response.get_json()
     assert set(body) == {"error", "detail"}
     assert body["error"] == error and detail in body["detail"]
+
+
+def test_every_definition_is_folded_under_some_table() -> None:
+    folded = [key for keys in FOLDED.values() for key in keys]
+    assert sorted(set(folded)) == sorted({**GENERAL, **FIGURES})

@@ -10,6 +10,7 @@ narrow it), the API a JSON problem, the CSV and XLSX the error page.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -20,7 +21,7 @@ from flask_babel import gettext as _
 from phoneservice.domain.reports.definitions import FIGURES, GENERAL, values
 from phoneservice.domain.reports.limits import COARSER, ReportTooLarge
 from phoneservice.domain.reports.periods import GROUPINGS, MAX_PERIODS, ReportError
-from phoneservice.domain.reports.report import Report, ReportRequest
+from phoneservice.domain.reports.report import Report, ReportRequest, Section
 from phoneservice.present import spreadsheets
 from phoneservice.present.reports import TABLES, report_shape
 from phoneservice.web import store
@@ -37,14 +38,62 @@ NO_STORE = {"Cache-Control": "no-store"}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SCOPE = "read-status"  # figures without personal data: every signed-in role has it
 Page = tuple[str, int, dict[str, str]]
+EMPTY = "empty"  # the page's query argument: 1 shows the units without calls too
+# The definitions folded under each table of the page, in the order they are shown.
+FOLDED = {
+    "promises": (
+        "period",
+        "calls",
+        "calls_during_hours",
+        "answer_rate",
+        "short_abandon",
+        "service_level",
+        "threshold",
+        "callbacks_created",
+        "on_time",
+        "on_time_rate",
+        "late",
+        "overdue",
+        "pending",
+        "empty",
+    ),
+    "calls": (
+        "calls",
+        "answered",
+        "abandoned",
+        "short_abandons",
+        "timeouts",
+        "closed",
+        "unanswered",
+        "unknown",
+        "wait_avg_s",
+        "wait_p90_s",
+        "rates",
+    ),
+    "callbacks": (
+        "callbacks_created",
+        "on_time",
+        "late",
+        "overdue",
+        "pending",
+        "unreachable",
+        "cancelled",
+        "on_time_rate",
+        "ack_median_s",
+        "unacknowledgeable",
+    ),
+    "closed_hours": ("closed_by_hour_of_week",),
+}
 
 
 @blueprint.get("/reports")
 @login_required
 def reports_page() -> Page:
-    """The figures of a range as tables and charts, with their definitions beside them.
+    """The figures of a range as tables and charts, each table's definitions folded under it.
 
-    Bad input is shown on the form itself, the fields as the user left them (400).
+    The promises lead; units without calls are left out unless ``empty=1`` (or the unit
+    was asked for by name). Bad input is shown on the form itself, the fields as the user
+    left them (400).
     """
     hours = service()
     form = report_form.read(request.args, hours.today(), hours.registry.units)
@@ -57,7 +106,8 @@ def reports_page() -> Page:
     except ReportError as exc:
         form.refuse(exc)
         return _form_page(form), 400, NO_STORE
-    bars, bars_height = report_charts.share_bars(report.whole)
+    shown = _shown(report, _show_empty())
+    bars, bars_height = report_charts.share_bars(shown)
     focus = report.whole.units[0] if form.asked.unit else report.whole.total
     cells, busiest = report_charts.hour_grid(focus)
     columns, columns_width = report_charts.period_columns(report.periods)
@@ -69,6 +119,9 @@ def reports_page() -> Page:
         units=_units(),
         groupings=GROUPINGS,
         tables=TABLES,
+        rows=(*shown.units, shown.total),
+        hidden=len(report.whole.units) - len(shown.units),
+        show_empty=_show_empty(),
         definitions=_definitions(report),
         bars=bars,
         bars_height=bars_height,
@@ -178,10 +231,26 @@ def _form_page(form: report_form.ReportForm, too_large: ReportTooLarge | None = 
         form=form,
         units=_units(),
         groupings=GROUPINGS,
+        show_empty=_show_empty(),
         too_large=too_large,
         max_periods=MAX_PERIODS,
         advice_text=advice_text,
     )
+
+
+def _show_empty() -> bool:
+    """Whether the page shows units without calls too (``empty=1``)."""
+    return request.args.get(EMPTY) == "1"
+
+
+def _shown(report: Report, show_empty: bool) -> Section:
+    """The whole range with the units the page shows: without the units that had neither
+    calls nor callbacks, unless asked for (or the report is of one unit)."""
+    whole = report.whole
+    if show_empty or report.request.unit:
+        return whole
+    units = tuple(row for row in whole.units if row.calls.calls or row.callbacks.created)
+    return replace(whole, units=units)
 
 
 def _units() -> list[tuple[str, str]]:
@@ -249,11 +318,12 @@ def _query(asked: ReportRequest) -> dict[str, str]:
     return {key: value for key, value in found.items() if value}
 
 
-def _definitions(report: Report) -> list[tuple[str, str, dict[str, Any]]]:
-    """``(key, message id, values)`` of every definition, for the template to translate."""
+def _definitions(report: Report) -> dict[str, list[tuple[str, str, dict[str, Any]]]]:
+    """Per table (``promises``, ``calls``, ``callbacks``): ``(key, message id, values)`` of
+    the definitions folded under it, for the template to translate."""
     filled = values(report)
-    texts = [*GENERAL.items(), *FIGURES.items()]
-    return [(key, text, filled) for key, text in texts]
+    texts = {**GENERAL, **FIGURES}
+    return {table: [(key, texts[key], filled) for key in keys] for table, keys in FOLDED.items()}
 
 
 @blueprint.app_template_filter("report_label")
