@@ -13,7 +13,12 @@ import pytest
 from phoneservice.bootstrap import build_call_log
 from phoneservice.demo.simulator import AmiSimulator, Script
 from phoneservice.domain.callbacks.originate import DeviceRefused
-from phoneservice.domain.callbacks.rules import CallbackError, CallInFlight, ClaimConflict
+from phoneservice.domain.callbacks.rules import (
+    IN_FLIGHT,
+    CallbackError,
+    CallInFlight,
+    ClaimConflict,
+)
 from phoneservice.pbx.client import AmiClient, AmiTarget
 from phoneservice.pbx.translate import originate_fields
 from phoneservice.registry import parse_registry
@@ -158,6 +163,34 @@ def test_reached_closes_the_task_as_called_back(queue):
     assert again.callback.closed_at == done
 
 
+def test_the_agent_answering_is_a_step_and_only_the_citizen_decides(queue):
+    task = _task(queue)
+    placed = queue.callbacks.place_call(task, "anne")
+    assert not queue.callbacks.agent_answered(placed.channel_id)  # not sent yet
+    queue.callbacks.mark_sent(placed.channel_id)
+    assert queue.callbacks.agent_answered(placed.channel_id)
+    attempt = _attempt(queue, task)
+    assert (attempt.outcome, attempt.status) == (None, "agent_answered")
+    assert queue.callbacks.get(task).callback.is_open
+    assert queue.callbacks.sent_calls() == [placed.channel_id]  # asked after a reconnect
+    with pytest.raises(CallInFlight):
+        queue.callbacks.place_call(task, "anne")
+    view = queue.callbacks.resolve(placed.channel_id, "reached")
+    assert (view.callback.state, _attempt(queue, task).status) == ("done", "resolved")
+    assert not queue.callbacks.agent_answered(placed.channel_id)  # decided stays decided
+    assert _attempt(queue, task).outcome == "reached"
+
+
+def test_a_call_the_agent_answered_is_lost_when_no_outcome_ever_comes(queue):
+    task = _task(queue)
+    placed = queue.callbacks.place_call(task, "anne")
+    queue.callbacks.mark_sent(placed.channel_id)
+    queue.callbacks.agent_answered(placed.channel_id)
+    queue.clock.now += LOST_AFTER + timedelta(seconds=1)
+    assert queue.callbacks.lose_stale_calls() == 1
+    assert _attempt(queue, task).status == "lost"
+
+
 def test_a_call_without_outcome_is_lost_after_a_while_and_frees_the_task(queue):
     task = _task(queue)
     placed = queue.callbacks.place_call(task, "anne")
@@ -233,7 +266,7 @@ def test_four_placed_calls_through_the_recorded_pbx(database_url):
     placed = _placed_calls(queue, PLANS)
 
     def decided() -> bool:
-        return all(_attempt(queue, task).status not in ("requested", "sent") for task, _ in placed)
+        return all(_attempt(queue, task).status not in IN_FLIGHT for task, _ in placed)
 
     sim, follower = _follow([TRACES / "f-callback.ami"], queue, decided)
     assert decided() and follower.failures == 0
@@ -262,7 +295,7 @@ def test_a_connection_reset_after_the_originate_never_rings_twice(database_url):
     seen: dict[str, float] = {}
 
     def settled() -> bool:  # decided, and a second connection has had time to send again
-        if _attempt(queue, task).status in ("requested", "sent"):
+        if _attempt(queue, task).status in IN_FLIGHT:
             return False
         seen.setdefault("at", time.monotonic())
         return time.monotonic() - seen["at"] > 2.5
