@@ -236,9 +236,9 @@ def _placed_calls(queue: Queue, plans) -> list[tuple[int, str]]:
     return placed
 
 
-def _follow(scripts, queue: Queue, until) -> tuple[AmiSimulator, PbxFollower]:
+def _follow(scripts, queue: Queue, until, **options) -> tuple[AmiSimulator, PbxFollower]:
     registry = lab_registry()
-    with AmiSimulator(scripts, chunks=(1, 500), answer_wait=5.0) as sim:
+    with AmiSimulator(scripts, chunks=(1, 500), answer_wait=5.0, **options) as sim:
         target = AmiTarget("lab", "127.0.0.1", sim.port, "phoneservice", "s")
         call_log = build_call_log(registry, "lab", queue.calls.store_for("lab"))
         client = AmiClient(target, ping_interval=1.0, backoff_initial=0.05, backoff_max=0.2)
@@ -282,6 +282,35 @@ def test_four_placed_calls_through_the_recorded_pbx(database_url):
     assert (views[0].state, views[0].resolution) == ("done", "called_back")
     assert [v.state for v in views[1:]] == ["open", "open", "open"]
     assert [v.failed_attempts for v in views] == [0, 1, 1, 0]
+
+
+def test_the_worker_records_the_agent_answering_before_the_citizens_outcome(database_url):
+    """The demo's PBX answers the agent's phone at once and the citizen's much later: the
+    attempt is agent_answered meanwhile (the page says the citizen's phone rings)."""
+    _, queue = _service(database_url)
+    ((task, channel_id),) = _placed_calls(queue, PLANS[:1])
+
+    def answered() -> bool:
+        return _attempt(queue, task).status == "agent_answered"
+
+    script = Script(TRACES / "a-answered.ami")  # answers no Originate: the demo's way
+    sim, follower = _follow([script], queue, answered, originate_after=(0.1, 600.0))
+    assert answered() and follower.failures == 0
+    assert _originates(sim) == [channel_id]
+    assert queue.callbacks.get(task).callback.is_open
+    assert queue.callbacks.sent_calls() == [channel_id]
+
+
+def test_the_demos_pbx_answers_a_call_end_to_end(database_url):
+    _, queue = _service(database_url)
+    ((task, _),) = _placed_calls(queue, PLANS[:1])
+
+    def reached() -> bool:
+        return _attempt(queue, task).outcome == "reached"
+
+    _follow([Script(TRACES / "a-answered.ami")], queue, reached, originate_after=(0.1, 0.1))
+    done = queue.callbacks.get(task).callback
+    assert (done.state, done.resolution) == ("done", "called_back")
 
 
 @pytest.mark.slow
