@@ -121,7 +121,8 @@
     ArrowDown: function () { move(1); },
     k: function () { move(-1); },
     ArrowUp: function () { move(-1); },
-    c: function () { press('form[action$="/claim"] button'); },
+    // c takes a free task only: an admin's takeover of a colleague's task stays a click.
+    c: function () { press('form[action$="/claim"]:not(:has(input[name=force])) button'); },
     r: function () { press("form.call button"); },
     a: attempt,
     "?": toggleHelp,
