@@ -23,7 +23,10 @@ g-reconnect); connections beyond the list are closed at once. A session goes:
    are matched by name, in order), then sends the answer, its list items and its
    ``OriginateResponse`` with the client's ActionID. If the client has not asked by
    then, they go out as recorded. An action with no recorded answer left, or one the
-   recording never answered, gets ``Response: Error``.
+   recording never answered, gets ``Response: Error``, except ``Originate``: one the
+   recording does not answer is answered as a call both phones pick up
+   (:mod:`phoneservice.demo.originate`, ``originate_after`` seconds apart), so »Ring op«
+   works in the demo.
 5. A script with ``repeat_every`` streams its recording again, round after round, each
    round's bytes first rewritten by its ``prepare`` (the demo re-times it to now with
    fresh ids, :mod:`phoneservice.demo.retime`).
@@ -47,6 +50,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
 
 from phoneservice.demo.chunking import ChunkedOutput, Cut
+from phoneservice.demo.originate import AGENT_ANSWERS_AFTER, CITIZEN_ANSWERS_AFTER, answered_call
 from phoneservice.demo.replay import AnswerGate, Ending, Replay, Script, check_options, load_replay
 from phoneservice.pbx.protocol import Message, encode, parse
 
@@ -69,6 +73,7 @@ class AmiSimulator:
         answer_wait: float = 1.0,
         host: str = "127.0.0.1",
         port: int = 0,
+        originate_after: tuple[float, float] = (AGENT_ANSWERS_AFTER, CITIZEN_ANSWERS_AFTER),
     ) -> None:
         self.scripts = tuple(s if isinstance(s, Script) else Script(Path(s)) for s in scripts)
         check_options(self.scripts, speed, chunks, chunk_delay, answer_wait)
@@ -76,6 +81,7 @@ class AmiSimulator:
         self.username, self.secret = username, secret
         self.speed, self.chunks, self.chunk_delay = speed, chunks, chunk_delay
         self.seed, self.answer_wait, self.host, self._port = seed, answer_wait, host, port
+        self.originate_after = originate_after
         self.actions: list[tuple[int, Message]] = []
         """Every action received, with the number of its connection (0 first)."""
         self.connections = 0
@@ -191,6 +197,7 @@ class _Session:
         self.shift = 0.0
         self.started = 0.0
         self.ending: asyncio.Future[Ending] = asyncio.get_running_loop().create_future()
+        self.calls: set[asyncio.Task[None]] = set()  # simulated answers to Originates
 
     async def run(self) -> None:
         """Serve the session until it ends; the caller closes the connection."""
@@ -235,9 +242,9 @@ class _Session:
         try:
             return await self.ending
         finally:
-            for task in tasks:
+            for task in [*tasks, *self.calls]:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(*tasks, *self.calls, return_exceptions=True)
 
     async def _guard(self, job: Coroutine[object, object, None]) -> None:
         try:
@@ -298,8 +305,18 @@ class _Session:
                 pass
             case folded if self.gate.answers_to(folded):
                 await self._reply(action, "Error", Message=f"No recorded answer left for {name}")
+            case "originate":
+                call = asyncio.create_task(self._guard(self._answer_call(action)))
+                self.calls.add(call)
+                call.add_done_callback(self.calls.discard)
             case _:
                 await self._reply(action, "Error", Message=_unknown(name))
+
+    async def _answer_call(self, action: Message) -> None:
+        """A call both phones answer, each step sent when it is due."""
+        for step in answered_call(action, *self.sim.originate_after):
+            await asyncio.sleep(step.after)
+            await self.out.send(step.data)
 
     async def _reply(self, action: Message, response: str, **fields: str) -> None:
         headers = [("Response", response)]

@@ -242,6 +242,16 @@ class CallbackService:
             session.commit()
         return taken
 
+    def agent_answered(self, channel_id: str) -> bool:
+        """The agent answered a sent call: the citizen's phone rings now. False when the
+        call is not ``sent`` (decided already, or never sent): nothing changes then."""
+        with self.sessions() as session:
+            moved = CallbackRepository(session).set_call_status(
+                channel_id, (rules.SENT,), rules.AGENT_ANSWERED
+            )
+            session.commit()
+        return moved
+
     def resolve(
         self,
         channel_id: str,

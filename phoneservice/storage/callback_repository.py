@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from phoneservice.domain.callbacks.rules import (
+    AGENT_ANSWERED,
     IN_FLIGHT,
     LOST,
     OPEN,
@@ -38,6 +39,8 @@ from phoneservice.storage.callbacks import (
 )
 from phoneservice.storage.models import OPEN_ONLY
 from phoneservice.storage.types import to_utc
+
+SENT_ON = (SENT, AGENT_ANSWERED)  # sent to the PBX, not decided: what a reconnect asks after
 
 _IN_CHUNK = 500  # ids per IN (...) list: well under every backend's parameter limit
 
@@ -113,11 +116,12 @@ class CallbackRepository:
         ]
 
     def sent_calls(self, units: Collection[str] | None) -> builtins.list[str]:
-        """The ChannelIds of calls sent to the PBX whose outcome is not known yet."""
+        """The ChannelIds of calls sent to the PBX (the agent may have answered) whose outcome
+        is not known yet."""
         query = (
             select(ATTEMPTS.c.channel_id)
             .join(CALLBACKS, CALLBACKS.c.id == ATTEMPTS.c.callback_id)
-            .where(ATTEMPTS.c.status == SENT, ATTEMPTS.c.outcome.is_(None))
+            .where(ATTEMPTS.c.status.in_(SENT_ON), ATTEMPTS.c.outcome.is_(None))
             .order_by(ATTEMPTS.c.at, ATTEMPTS.c.id)
         )
         if units is not None:

@@ -260,7 +260,8 @@ class AttemptRow(SQLModel, table=True):
     outcome: str | None = None
     note: str | None = None  # free text: erased with the number
     channel_id: str | None = None  # the AMI Originate ChannelId: one per attempt
-    status: str | None = None  # requested → sent → resolved | agent_no_answer | failed | lost
+    # requested → sent (→ agent_answered) → resolved | agent_no_answer | failed | lost
+    status: str | None = None
     agent_device: str | None = None  # the AMI channel that rings first: the agent's phone
 
 

@@ -70,6 +70,10 @@ class OriginateOutbox:
         """Take one (committed); False when another worker took it."""
         return self.service.mark_sent(channel_id)
 
+    def agent_answered(self, channel_id: str) -> None:
+        """Record that the agent answered one: the citizen's phone rings."""
+        self.service.agent_answered(channel_id)
+
     def resolve(self, channel_id: str, outcome: str, at: datetime | None) -> None:
         """Record what became of one."""
         self.service.resolve(channel_id, outcome, at)

@@ -168,7 +168,9 @@ class PbxFollower:
             event = self.call_log.message(item.message.as_dict(), item.received_at)
             if self.originates is not None:
                 result = self.watch.feed(event)
-                if result is not None and result.channel_id is not None:
+                if result is not None and result.channel_id is not None and not result.final:
+                    await self._agent_answered(result.channel_id)
+                elif result is not None and result.channel_id is not None:
                     self._watched.discard(result.channel_id)
                     await self._resolve(result.channel_id, result.outcome, item.received_at)
         elif isinstance(item, Disconnected):
@@ -303,6 +305,22 @@ class PbxFollower:
             return set()
         listed = self.call_log.listed(row.as_dict() for row in rows)
         return {i for e in listed for i in (e.channel.uniqueid, e.channel.linkedid)} - {""}
+
+    async def _agent_answered(self, channel_id: str) -> None:
+        """Store that the agent answered a placed call (the page shows the citizen's phone
+        ringing); a failure only costs that step, the outcome is still recorded."""
+        outbox = self.originates
+        if outbox is None:
+            return
+        try:
+            await asyncio.to_thread(outbox.agent_answered, channel_id)
+        except Exception:
+            self.failures += 1
+            _log.exception(
+                "AMI %s: call %s answered by the agent, not recorded",
+                self.client.target.name,
+                channel_id,
+            )
 
     async def _resolve(self, channel_id: str, outcome: str, at: datetime) -> None:
         """Store what became of a placed call, off the event loop; log (not raise) a failure."""

@@ -101,6 +101,24 @@ def test_recorded_answers_give_the_four_outcomes():
     assert watch.pending() == 0
 
 
+def test_the_agent_answering_is_reported_before_the_citizens_outcome():
+    watch = OriginateWatch()
+    for plan in PLANS:
+        watch.expect(plan["action_id"])
+    steps: dict[str, list[str]] = {}
+    for event in recorded_events("f-callback.ami"):
+        result = watch.feed(TRANSLATE(event))
+        if result is not None:
+            steps.setdefault(result.action_id, []).append(result.outcome)
+    expected = {
+        p["action_id"]: [EXPECTED[p["expected_result"]]]
+        if p["expected_result"] == "AGENT_NOANSWER"
+        else ["agent_answered", EXPECTED[p["expected_result"]]]
+        for p in PLANS
+    }
+    assert steps == expected
+
+
 def test_other_clients_originates_are_ignored():
     watch = OriginateWatch()  # expects nothing: every OriginateResponse is foreign
     assert all(watch.feed(TRANSLATE(e)) is None for e in recorded_events("f-callback.ami"))
@@ -133,7 +151,7 @@ async def _originate_all() -> list[str]:
                 item = await client.get()
                 if isinstance(item, Received):
                     result = watch.feed(TRANSLATE(item.message.as_dict()))
-                    if result is not None:
+                    if result is not None and result.final:
                         results[result.action_id] = result.outcome
         await client.close()
         await runner

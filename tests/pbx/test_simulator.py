@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from phoneservice.demo.simulator import AmiSimulator, Ending, Script
+from phoneservice.domain.callbacks.originate import OriginateWatch
 from phoneservice.pbx.protocol import Message, encode_action, parse, parse_banner, read_recording
+from phoneservice.pbx.translate import Translator
 
 TRACES = Path(__file__).resolve().parents[1] / "data" / "ami-traces"
 USER, SECRET = "phoneservice", "lab-secret"
@@ -378,3 +380,24 @@ def test_bad_options_are_refused_at_once(options: dict[str, object]) -> None:
 def test_a_cut_must_say_how_the_connection_ends() -> None:
     with pytest.raises(ValueError, match="a cut needs"):
         Script(TRACES / "a-answered.ami", cut_after_bytes=10)
+
+
+def test_an_originate_no_recording_answers_is_a_call_both_phones_answer(
+    serve: Serve, connect: Connect
+) -> None:
+    """The demo's »Ring op«: queued, the agent's phone answers, then the citizen's."""
+    simulator = serve([TRACES / "a-answered.ami"], answer_wait=0, originate_after=(0.1, 0.1))
+    client = connect(simulator)
+    client.login()
+    fields = {"Channel": "PJSIP/demo", "Context": "callback", "Exten": "+4521806409"}
+    client.send("Originate", "o-1", {**fields, "Async": "true", "ChannelId": "cb7-abc"})
+    watch, translate, steps = OriginateWatch(), Translator(), []
+    watch.expect("o-1", "cb7-abc")
+    while len(steps) < 2:
+        (message,) = client.read(1)
+        if message.action_id == "o-1" and message.response is not None:
+            assert message.response == "Success"
+        result = watch.feed(translate(message.as_dict()))
+        if result is not None:
+            steps.append((result.outcome, result.channel_id, result.uniqueid))
+    assert steps == [("agent_answered", "cb7-abc", "cb7-abc"), ("reached", "cb7-abc", "cb7-abc")]

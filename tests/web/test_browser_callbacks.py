@@ -33,14 +33,20 @@ MORE_CALLS = [
 ]
 
 
-@pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
-    """A migrated SQLite file with the page tests' tasks, a few more, and a colleague's work."""
-    url = f"sqlite:///{Path(tmp_path_factory.mktemp('queue')) / 'phoneservice.sqlite3'}"
+def seeded(factory: pytest.TempPathFactory, calls: list[tuple[str, str]]) -> Iterator[World]:
+    """A migrated SQLite file with the page tests' tasks and the jobcenter's ``calls``."""
+    url = f"sqlite:///{Path(factory.mktemp('queue')) / 'phoneservice.sqlite3'}"
     upgrade(url)
     for found in make_world(url):
-        for when, number in MORE_CALLS:
+        for when, number in calls:
             missed(found.queue, when, "jobcenter", number)
+        yield found
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+    """The page tests' tasks, a few more, and a colleague's work."""
+    for found in seeded(tmp_path_factory, MORE_CALLS):
         busy = found.ids["late"]
         found.queue.callbacks.claim(busy, "carl")
         found.queue.callbacks.attempt(busy, "carl", "no_answer", "ringer igen efter kl. 12")
@@ -56,10 +62,9 @@ def server(world: World) -> Iterator[str]:
         yield base
 
 
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    """A fresh 1366×768 page; fails the test on any console error."""
-    context = browser.new_context(viewport=VIEWPORT, locale="da-DK")
+def viewing(browser: Any, viewport: dict[str, int]) -> Iterator[Any]:
+    """A fresh page at ``viewport``; fails the test on any console error."""
+    context = browser.new_context(viewport=viewport, locale="da-DK")
     found = context.new_page()
     errors: list[str] = []
     found.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
@@ -67,6 +72,12 @@ def page(browser: Any) -> Iterator[Any]:
     yield found
     context.close()
     assert errors == []
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A fresh 1366×768 page."""
+    yield from viewing(browser, VIEWPORT)
 
 
 def screenshot(page: Any, name: str) -> None:
@@ -101,6 +112,8 @@ def test_a_caseworker_works_a_task_without_a_reload(page: Any, server: str, worl
     page.evaluate("window.notReloaded = true")
 
     row = page.locator(f"#task-{world.ids['today']}")
+    sync_api.expect(row.get_by_label("Kort note")).to_be_hidden()  # one line until opened
+    row.locator("a.pick").click()
     row.get_by_label("Kort note").fill("prøver igen efter frokost")
     page.wait_for_timeout(2500)  # two refreshes are due: skipped while a field holds input
     sync_api.expect(row.get_by_label("Kort note")).to_have_value("prøver igen efter frokost")
@@ -125,11 +138,12 @@ def test_a_caseworker_works_a_task_without_a_reload(page: Any, server: str, worl
 def test_a_closed_unit_asks_before_the_pbx_calls(page: Any, server: str, world: World) -> None:
     sign_in(page, server, "anne")
     row = page.locator(f"#task-{world.ids['teeth']}")
+    row.locator("a.pick").click()
     assert row.locator("input[name=agent_device]").count() == 0  # the account names the phone
     sync_api.expect(page.locator(".own-phone")).to_contain_text("PJSIP/anne")
+    page.route("**/callbacks/rows*", hold)  # no refresh until the messages have been read
     row.get_by_role("button", name="Ring op").click()
     sync_api.expect(row).to_contain_text("Enheden har lukket nu")
-    page.route("**/callbacks/rows*", hold)
     row.get_by_label("Ring alligevel").check()
     screenshot(page, "callbacks-closed-unit.png")
     row.get_by_role("button", name="Ring op").click()

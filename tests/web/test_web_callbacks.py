@@ -216,11 +216,11 @@ def test_overdue_first_then_by_due_time_with_the_due_in_danish_words(world):
     late = row_of(page, world.ids["late"])
     assert "FRIST OVERSKREDET" in late and 'class="task overdue"' in late
     assert "forfalden siden i går kl. 15:00" in late
-    assert "2 ubesvarede opkald" in late and "første fredag kl. 10:00" in late
+    assert "2 ubesvarede opkald" in late and "første opkald fredag kl. 10:00" in late
     assert '<a class="phone" href="tel:+4523119993">+45 23 11 99 93</a>' in late
     today = row_of(page, world.ids["today"])
     assert "i dag kl. 15:00" in today and "FRIST OVERSKREDET" not in today
-    assert "1 ubesvaret opkald" in today and "første i går kl. 09:00" in today
+    assert "1 ubesvaret opkald" in today and "første opkald i går kl. 09:00" in today
     assert "i morgen kl. 15:00" in row_of(page, world.ids["tomorrow"])
     assert "4 opgaver" in page and "1 med overskredet frist" in page
 
@@ -294,10 +294,11 @@ def test_claim_by_form_redirects_back_with_a_notice(world):
     task_id = world.ids["today"]
     answer = post(client, f"/callbacks/{task_id}/claim", list_unit="jobcenter", list_state="open")
     assert answer.status_code == 303
-    assert answer.headers["Location"] == f"/callbacks?unit=jobcenter#task-{task_id}"
+    assert answer.headers["Location"] == f"/callbacks?unit=jobcenter&task={task_id}#task-{task_id}"
     assert world.task("today").claimed_by == "anne"
-    row = row_of(client.get("/callbacks?unit=jobcenter").get_data(as_text=True), task_id)
+    row = row_of(client.get(answer.headers["Location"]).get_data(as_text=True), task_id)
     assert "Du har taget opgaven." in row and "Frigiv" in row
+    assert 'class="task selected"' in row  # the task just worked stays open
 
 
 def test_attempts_by_form_then_reached_closes_the_task(world):
@@ -483,4 +484,4 @@ def test_a_task_the_purge_expired_says_so_in_danish(world):
     page = client.get("/callbacks?state=unreachable").get_data(as_text=True)
     row = row_of(page, world.ids["late"])
     assert "Udløbet: åben længere end opbevaringstiden" in row
-    assert "unreachable" not in row.replace("?state=unreachable", "")  # no raw code shown
+    assert "unreachable" not in row.replace("state=unreachable", "")  # no raw code shown

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from phoneservice.bootstrap import build_call_log
+from phoneservice.domain.callbacks.rules import IN_FLIGHT
 from phoneservice.pbx.client import AmiClient, AmiTarget
 from phoneservice.pbx.protocol import encode
 from phoneservice.worker.dialer import OriginateOutbox
@@ -211,7 +212,7 @@ def test_outcomes_after_a_drop_come_from_the_dialplans_astdb_entries(database_ur
     pbx = ScriptedPbx(stored, channel_ids[LIVE], expected=len(placed))
 
     def decided() -> bool:
-        return all(_attempt(queue, task).status not in ("requested", "sent") for task, _ in placed)
+        return all(_attempt(queue, task).status not in IN_FLIGHT for task, _ in placed)
 
     follower = _follow(queue, pbx, decided)
     assert decided() and follower.failures == 0

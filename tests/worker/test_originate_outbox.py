@@ -13,7 +13,12 @@ import pytest
 from phoneservice.bootstrap import build_call_log
 from phoneservice.demo.simulator import AmiSimulator, Script
 from phoneservice.domain.callbacks.originate import DeviceRefused
-from phoneservice.domain.callbacks.rules import CallbackError, CallInFlight, ClaimConflict
+from phoneservice.domain.callbacks.rules import (
+    IN_FLIGHT,
+    CallbackError,
+    CallInFlight,
+    ClaimConflict,
+)
 from phoneservice.pbx.client import AmiClient, AmiTarget
 from phoneservice.pbx.translate import originate_fields
 from phoneservice.registry import parse_registry
@@ -158,6 +163,34 @@ def test_reached_closes_the_task_as_called_back(queue):
     assert again.callback.closed_at == done
 
 
+def test_the_agent_answering_is_a_step_and_only_the_citizen_decides(queue):
+    task = _task(queue)
+    placed = queue.callbacks.place_call(task, "anne")
+    assert not queue.callbacks.agent_answered(placed.channel_id)  # not sent yet
+    queue.callbacks.mark_sent(placed.channel_id)
+    assert queue.callbacks.agent_answered(placed.channel_id)
+    attempt = _attempt(queue, task)
+    assert (attempt.outcome, attempt.status) == (None, "agent_answered")
+    assert queue.callbacks.get(task).callback.is_open
+    assert queue.callbacks.sent_calls() == [placed.channel_id]  # asked after a reconnect
+    with pytest.raises(CallInFlight):
+        queue.callbacks.place_call(task, "anne")
+    view = queue.callbacks.resolve(placed.channel_id, "reached")
+    assert (view.callback.state, _attempt(queue, task).status) == ("done", "resolved")
+    assert not queue.callbacks.agent_answered(placed.channel_id)  # decided stays decided
+    assert _attempt(queue, task).outcome == "reached"
+
+
+def test_a_call_the_agent_answered_is_lost_when_no_outcome_ever_comes(queue):
+    task = _task(queue)
+    placed = queue.callbacks.place_call(task, "anne")
+    queue.callbacks.mark_sent(placed.channel_id)
+    queue.callbacks.agent_answered(placed.channel_id)
+    queue.clock.now += LOST_AFTER + timedelta(seconds=1)
+    assert queue.callbacks.lose_stale_calls() == 1
+    assert _attempt(queue, task).status == "lost"
+
+
 def test_a_call_without_outcome_is_lost_after_a_while_and_frees_the_task(queue):
     task = _task(queue)
     placed = queue.callbacks.place_call(task, "anne")
@@ -203,9 +236,9 @@ def _placed_calls(queue: Queue, plans) -> list[tuple[int, str]]:
     return placed
 
 
-def _follow(scripts, queue: Queue, until) -> tuple[AmiSimulator, PbxFollower]:
+def _follow(scripts, queue: Queue, until, **options) -> tuple[AmiSimulator, PbxFollower]:
     registry = lab_registry()
-    with AmiSimulator(scripts, chunks=(1, 500), answer_wait=5.0) as sim:
+    with AmiSimulator(scripts, chunks=(1, 500), answer_wait=5.0, **options) as sim:
         target = AmiTarget("lab", "127.0.0.1", sim.port, "phoneservice", "s")
         call_log = build_call_log(registry, "lab", queue.calls.store_for("lab"))
         client = AmiClient(target, ping_interval=1.0, backoff_initial=0.05, backoff_max=0.2)
@@ -233,7 +266,7 @@ def test_four_placed_calls_through_the_recorded_pbx(database_url):
     placed = _placed_calls(queue, PLANS)
 
     def decided() -> bool:
-        return all(_attempt(queue, task).status not in ("requested", "sent") for task, _ in placed)
+        return all(_attempt(queue, task).status not in IN_FLIGHT for task, _ in placed)
 
     sim, follower = _follow([TRACES / "f-callback.ami"], queue, decided)
     assert decided() and follower.failures == 0
@@ -251,6 +284,35 @@ def test_four_placed_calls_through_the_recorded_pbx(database_url):
     assert [v.failed_attempts for v in views] == [0, 1, 1, 0]
 
 
+def test_the_worker_records_the_agent_answering_before_the_citizens_outcome(database_url):
+    """The demo's PBX answers the agent's phone at once and the citizen's much later: the
+    attempt is agent_answered meanwhile (the page says the citizen's phone rings)."""
+    _, queue = _service(database_url)
+    ((task, channel_id),) = _placed_calls(queue, PLANS[:1])
+
+    def answered() -> bool:
+        return _attempt(queue, task).status == "agent_answered"
+
+    script = Script(TRACES / "a-answered.ami")  # answers no Originate: the demo's way
+    sim, follower = _follow([script], queue, answered, originate_after=(0.1, 600.0))
+    assert answered() and follower.failures == 0
+    assert _originates(sim) == [channel_id]
+    assert queue.callbacks.get(task).callback.is_open
+    assert queue.callbacks.sent_calls() == [channel_id]
+
+
+def test_the_demos_pbx_answers_a_call_end_to_end(database_url):
+    _, queue = _service(database_url)
+    ((task, _),) = _placed_calls(queue, PLANS[:1])
+
+    def reached() -> bool:
+        return _attempt(queue, task).outcome == "reached"
+
+    _follow([Script(TRACES / "a-answered.ami")], queue, reached, originate_after=(0.1, 0.1))
+    done = queue.callbacks.get(task).callback
+    assert (done.state, done.resolution) == ("done", "called_back")
+
+
 @pytest.mark.slow
 def test_a_connection_reset_after_the_originate_never_rings_twice(database_url):
     _, queue = _service(database_url)
@@ -262,7 +324,7 @@ def test_a_connection_reset_after_the_originate_never_rings_twice(database_url):
     seen: dict[str, float] = {}
 
     def settled() -> bool:  # decided, and a second connection has had time to send again
-        if _attempt(queue, task).status in ("requested", "sent"):
+        if _attempt(queue, task).status in IN_FLIGHT:
             return False
         seen.setdefault("at", time.monotonic())
         return time.monotonic() - seen["at"] > 2.5

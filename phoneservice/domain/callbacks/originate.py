@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from phoneservice.domain.callbacks.rules import CallbackError
+from phoneservice.domain.callbacks.rules import AGENT_ANSWERED, CallbackError
 from phoneservice.domain.calls.events import CallEvent, DialEnded, HungUp, OriginateAnswered
 from phoneservice.domain.errors import DomainError
 
@@ -74,13 +74,19 @@ class OriginateRequest:
 
 @dataclass(frozen=True, slots=True)
 class OriginateResult:
-    """What became of one attempt."""
+    """What became of one attempt, or (``AGENT_ANSWERED``) how far it got: the agent
+    answered and the citizen's phone rings; the attempt is still watched."""
 
     action_id: str
     channel_id: str | None
     outcome: str
     uniqueid: str | None
     at: datetime | None
+
+    @property
+    def final(self) -> bool:
+        """Whether this decides the attempt (anything but the agent answering)."""
+        return self.outcome != AGENT_ANSWERED
 
 
 @dataclass
@@ -130,7 +136,8 @@ class OriginateWatch:
         return None
 
     def _on_answer(self, event: OriginateAnswered) -> OriginateResult | None:
-        """Success: the agent answered, the citizen is being dialled. Failure: decided."""
+        """Success: the agent answered, the citizen is being dialled (a step, not the end).
+        Failure: decided."""
         pending = self._by_action.pop(event.action_id, None)
         if pending is None:
             return None  # another client's originate
@@ -139,7 +146,7 @@ class OriginateWatch:
         pending.uniqueid = event.channel.uniqueid or pending.channel_id
         if pending.uniqueid:
             self._by_uniqueid[pending.uniqueid] = pending
-        return None
+        return _result(pending, AGENT_ANSWERED, event)
 
     def _on_dial_end(self, event: DialEnded) -> OriginateResult | None:
         """The citizen's leg ended ringing: answered, no answer, busy..."""

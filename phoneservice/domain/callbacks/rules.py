@@ -36,13 +36,14 @@ FAILED_OUTCOMES = frozenset({NO_ANSWER, BUSY, VOICEMAIL, WRONG_NUMBER})
 # What became of a call placed through the PBX (Attempt.status; None for a manual attempt).
 REQUESTED = "requested"  # asked for by staff; the worker has not taken it yet
 SENT = "sent"  # the worker took it: the Originate is on its way, or was sent
+AGENT_ANSWERED = "agent_answered"  # the agent's phone answered: the citizen's phone rings
 RESOLVED = "resolved"  # the PBX told the outcome: it is the attempt's ``outcome``
 AGENT_NO_ANSWER = "agent_no_answer"  # the agent's own phone was not answered: not counted
 CALL_FAILED = "failed"  # the PBX refused the call, or the action failed: not counted
 LOST = "lost"  # no outcome will come (connection lost, or stale): not counted
-IN_FLIGHT = (REQUESTED, SENT)
+IN_FLIGHT = (REQUESTED, SENT, AGENT_ANSWERED)
 NOT_COUNTED = (AGENT_NO_ANSWER, CALL_FAILED)
-ATTEMPT_STATUSES = (REQUESTED, SENT, RESOLVED, AGENT_NO_ANSWER, CALL_FAILED, LOST)
+ATTEMPT_STATUSES = (REQUESTED, SENT, AGENT_ANSWERED, RESOLVED, AGENT_NO_ANSWER, CALL_FAILED, LOST)
 
 OUTSIDE_HOURS_CALLBACK, OUTSIDE_HOURS_LOG = "callback", "log"
 NOTE_LIMIT = 280  # a note is a reminder for colleagues, never case content

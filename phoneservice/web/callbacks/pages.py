@@ -1,9 +1,12 @@
 """The callback work queue ``/callbacks``: the tasks of the signed-in user's units.
 
-Every action is a plain POST form that answers with a redirect back to the queue, so the
-page works without JavaScript; htmx sends the same forms and gets the task's row alone.
-A refusal by the callback rules (another's claim, a closed task, a closed unit) is shown
-on the row in Danish, never as an error page.
+Every task is one line; the selected one (``?task=<id>``, or picked in the page) opens
+with its actions. Every action is a plain POST form that answers with a redirect back to
+the queue, so the page works without JavaScript; htmx sends the same forms and gets the
+task's row alone. A refusal by the callback rules (another's claim, a closed task, a
+closed unit) is shown on the row in Danish, never as an error page. A placed call is
+followed live: ``/callbacks/<id>/call`` answers its state while it rings (polled), then
+the whole row once the PBX decided it.
 """
 
 from __future__ import annotations
@@ -26,7 +29,14 @@ from flask import (
     url_for,
 )
 
-from phoneservice.domain.callbacks.rules import OPEN, STATES, Callback, CallbackError
+from phoneservice.domain.callbacks.rules import (
+    IN_FLIGHT,
+    OPEN,
+    STATES,
+    Attempt,
+    Callback,
+    CallbackError,
+)
 from phoneservice.services.callbacks import CallbackService, CallbackView
 from phoneservice.web import access, store
 from phoneservice.web.auth import principal, role_required
@@ -38,6 +48,8 @@ blueprint = Blueprint("callbacks", __name__)
 NO_STORE = {"Cache-Control": "no-store", "Vary": "HX-Request"}
 POLL_SETTING = "CALLBACKS_POLL_SECONDS"  # app.config: how often the list refreshes itself
 DEFAULT_POLL_SECONDS = 60
+CALL_POLL_SETTING = "CALLBACKS_CALL_POLL_SECONDS"  # app.config: how often a ringing call is asked
+DEFAULT_CALL_POLL_SECONDS = 1
 ALL = "all"
 STAFF_ROLES = ("agent", "admin")
 Action = Callable[[CallbackService, str], CallbackView]
@@ -51,6 +63,7 @@ class Listing:
 
     unit: str | None
     state: str
+    task: int | None = None  # the selected task, shown open
 
     @property
     def states(self) -> str | None:
@@ -73,6 +86,19 @@ class Row:
     listed: bool
     notice: str | None = None
     problem: str | None = None
+    selected: bool = False
+
+    @property
+    def placed(self) -> Attempt | None:
+        """The latest call placed through the PBX, if any (its state is shown live)."""
+        calls = [a for a in self.task.attempts if a.channel_id]
+        return calls[-1] if calls else None
+
+    @property
+    def ringing(self) -> bool:
+        """Whether the latest placed call has no outcome yet (its state is polled)."""
+        placed = self.placed
+        return placed is not None and placed.outcome is None and placed.status in IN_FLIGHT
 
     @property
     def task(self) -> Callback:
@@ -106,6 +132,27 @@ def queue_rows() -> tuple[str, int, dict[str, str]]:
     listing = read_listing(request.args)
     rows = queue_rows_for(listing, {})
     return render_template("_callback_rows.html", **context(listing, rows)), 200, NO_STORE
+
+
+@blueprint.get("/callbacks/<int:callback_id>/call")
+@role_required(*STAFF_ROLES)
+def call_state(callback_id: int) -> Any:
+    """The placed call's state while it rings; once decided, the whole row (htmx retargets).
+
+    Polled every second or two with ``X-Phoneservice-Poll: 1``, so it keeps no session
+    alive. Only what the PBX reported is shown: nothing says the citizen was reached
+    before the attempt's outcome is ``reached``.
+    """
+    view = access.task(callback_id)
+    listing = read_listing(request.args)
+    row = build_row(view, listing, {}, selected=request.args.get("open") == "1")
+    if row.ringing:
+        page = render_template("_callback_call.html", row=row, **context(listing, [row]))
+        return Response(page, 200, headers=NO_STORE)
+    access.log("view.callback", str(callback_id))
+    page = render_template("_callback_row.html", row=row, **context(listing, [row]))
+    target = {"HX-Retarget": f"#task-{callback_id}", "HX-Reswap": "outerHTML"}
+    return Response(page, 286, headers={**NO_STORE, **target})  # 286: htmx stops polling
 
 
 @blueprint.post("/callbacks/<int:callback_id>/claim")
@@ -208,25 +255,34 @@ def answer(callback_id: int, message: Message, view: CallbackView | None = None)
     if request.headers.get("HX-Request") != "true":
         for kind, code in message.items():
             flash(f"{code}:{callback_id}", kind)
-        target = url_for("callbacks.queue_page", **listing.args(), _anchor=f"task-{callback_id}")
+        target = url_for(
+            "callbacks.queue_page",
+            **listing.args(),
+            task=callback_id,
+            _anchor=f"task-{callback_id}",
+        )
         return redirect(target, 303)
-    row = build_row(view or store.callbacks().get(callback_id), listing, message)
+    row = build_row(view or store.callbacks().get(callback_id), listing, message, selected=True)
     page = render_template("_callback_row.html", row=row, **context(listing, [row]))
     return Response(page, 200, headers=NO_STORE)
 
 
 def read_listing(values: Mapping[str, str], prefix: str = "") -> Listing:
-    """The unit and state asked for; a unit outside the user's is refused (403)."""
+    """The unit and state asked for, and the task selected; a unit outside the user's is
+    refused (403)."""
     unit = values.get(prefix + "unit") or None
     state = values.get(prefix + "state") or OPEN
+    task = values.get(prefix + "task") or None
     if state not in (*STATES, ALL):
         raise BadParameter(f"state: {state!r} must be one of {', '.join((*STATES, ALL))}")
+    if task is not None and not (task.isascii() and task.isdigit() and len(task) < 12):
+        raise BadParameter(f"task: {task!r} must be a task id")
     if unit is not None:
         known(unit)
         units = access.visible_units()
         if units is not None and unit not in units:
             abort(403)
-    return Listing(unit, state)
+    return Listing(unit, state, None if task is None else int(task))
 
 
 def queue_rows_for(listing: Listing, flashed: Mapping[int, Message]) -> list[Row]:
@@ -237,12 +293,16 @@ def queue_rows_for(listing: Listing, flashed: Mapping[int, Message]) -> list[Row
     subject = access.units_subject(listing.unit, units)
     access.log_list("view.callbacks", subject, len(ids), access.compact(ids))
     return [
-        build_row(view, listing, flashed.get(i, {})) for view, i in zip(views, ids, strict=True)
+        build_row(view, listing, flashed.get(i, {}), selected=i == listing.task or i in flashed)
+        for view, i in zip(views, ids, strict=True)
     ]
 
 
-def build_row(view: CallbackView, listing: Listing, message: Message) -> Row:
-    """A task's row: its unit's name, the number if the user serves the unit, the message."""
+def build_row(
+    view: CallbackView, listing: Listing, message: Message, *, selected: bool = False
+) -> Row:
+    """A task's row: its unit's name, the number if the user serves the unit, the message,
+    and whether it is the one open."""
     task = view.callback
     unit = store.callbacks().registry.units.get(task.unit)
     return Row(
@@ -252,6 +312,7 @@ def build_row(view: CallbackView, listing: Listing, message: Message) -> Row:
         listed=listing.states in (None, task.state),
         notice=message.get("notice"),
         problem=message.get("problem"),
+        selected=selected,
     )
 
 
@@ -291,5 +352,7 @@ def context(listing: Listing, rows: list[Row]) -> dict[str, Any]:
         "is_admin": principal().is_admin,
         "device": own_device(),
         "poll": current_app.config.get(POLL_SETTING, DEFAULT_POLL_SECONDS),
+        "call_poll": current_app.config.get(CALL_POLL_SETTING, DEFAULT_CALL_POLL_SECONDS),
+        "in_flight": IN_FLIGHT,
         "overdue": sum(row.view.overdue for row in rows),
     }
