@@ -42,7 +42,9 @@ def entry(page: str, unit_id: str) -> str:
 
 
 def texts(fragment: str, tag: str) -> list[str]:
-    """The text of every ``tag`` element in ``fragment``, tags stripped, spaces folded."""
+    """The text of every ``tag`` element in ``fragment``, tags stripped, spaces folded
+    (hidden elements, such as a copy button before the script shows it, left out)."""
+    fragment = re.sub(r"<(\w+)[^>]* hidden>.*?</\1>", "", fragment, flags=re.S)
     found = re.findall(rf"<{tag}[^>]*>(.*?)</{tag}>", fragment, re.S)
     return [" ".join(html.unescape(re.sub(r"<[^>]+>", "", f)).split()) for f in found]
 

@@ -69,10 +69,10 @@ def test_a_visitor_sees_only_public_transfer_numbers(visitor: FlaskClient) -> No
 
 def test_signed_in_staff_see_every_transfer_number(staff: FlaskClient) -> None:
     board = text(staff, "/")
-    assert 'Omstil til <span class="number">4510</span>' in unit_row(board, HIDDEN)
+    assert 'Omstil til <a class="number" href="tel:4510">4510</a>' in unit_row(board, HIDDEN)
     assert "+45 56 57 59 75" in unit_row(board, PUBLIC)
     page = text(staff, f"/units/{HIDDEN}")
-    assert '<dt>Omstil til</dt><dd class="phone transfer">4510</dd>' in page
+    assert '<dt>Omstil til</dt><dd class="transfer"><a class="phone" href="tel:4510">4510</a>' in page
     assert "Transfer to" in text(staff, f"/units/{HIDDEN}?lang=en")
 
 
