@@ -38,7 +38,6 @@ LAPTOP = {"width": 1366, "height": 768}
 SIZES = {"390": PHONE, "1366": LAPTOP}
 LOCALES = {"da": "da-DK", "en": "en-GB"}
 BLOCKING = {"serious", "critical"}
-REDESIGNED = pytest.mark.xfail(strict=False, reason="redesigned in the callback-queue work")
 
 
 @dataclass(frozen=True)
@@ -64,13 +63,7 @@ PAGES = {
     "not-found": Page("/units/nowhere", signed_in=False),
 }
 CASES = [
-    pytest.param(
-        name,
-        language,
-        size,
-        id=f"{name}-{language}-{size}",
-        marks=[REDESIGNED] if name == "callbacks" else [],
-    )
+    pytest.param(name, language, size, id=f"{name}-{language}-{size}")
     for name in PAGES
     for language in LOCALES
     for size in SIZES
@@ -339,7 +332,7 @@ def tab_through(page: Any) -> list[dict[str, Any]]:
 
 @pytest.mark.parametrize(
     "name",
-    [pytest.param(name, marks=[REDESIGNED] if name == "callbacks" else []) for name in PAGES],
+    PAGES,
 )
 def test_tab_reaches_every_control_with_a_visible_ring(visit: Any, name: str) -> None:
     page = visit(name, "da", "1366")
@@ -357,7 +350,7 @@ def test_tab_reaches_every_control_with_a_visible_ring(visit: Any, name: str) ->
 
 @pytest.mark.parametrize(
     "name",
-    [pytest.param(name, marks=[REDESIGNED] if name == "callbacks" else []) for name in PAGES],
+    PAGES,
 )
 def test_nothing_scrolls_sideways_from_360_to_1920_pixels(visit: Any, name: str) -> None:
     page = visit(name, "da", "1366")

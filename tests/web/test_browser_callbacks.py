@@ -100,6 +100,7 @@ def sign_in(page: Any, base: str, username: str) -> None:
     page.locator("#password").fill(PASSWORD)
     page.get_by_role("button", name="Log ind").click()
     sync_api.expect(page.locator("h1")).to_have_text("Tilbagekald")
+    page.wait_for_load_state("load")  # the deferred scripts (shortcuts, menu) have run
 
 
 def test_a_caseworker_works_a_task_without_a_reload(page: Any, server: str, world: World) -> None:

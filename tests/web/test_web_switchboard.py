@@ -72,7 +72,9 @@ def test_signed_in_staff_see_every_transfer_number(staff: FlaskClient) -> None:
     assert 'Omstil til <a class="number" href="tel:4510">4510</a>' in unit_row(board, HIDDEN)
     assert "+45 56 57 59 75" in unit_row(board, PUBLIC)
     page = text(staff, f"/units/{HIDDEN}")
-    assert '<dt>Omstil til</dt><dd class="transfer"><a class="phone" href="tel:4510">4510</a>' in page
+    assert (
+        '<dt>Omstil til</dt><dd class="transfer"><a class="phone" href="tel:4510">4510</a>' in page
+    )
     assert "Transfer to" in text(staff, f"/units/{HIDDEN}?lang=en")
 
 
