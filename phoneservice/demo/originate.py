@@ -1,5 +1,6 @@
 """How the simulated PBX answers an ``Originate`` no recording answers: the agent's phone
-is answered, then the citizen's (docs/demo.md).
+is answered, then the citizen's leg ends by a fixed rule on the number's last digit:
+7 and 8 do not answer, 9 is busy, any other answers (docs/demo.md).
 
 As Asterisk does for the shipped ``[callback]`` dialplan (tests/data/ami-traces/f-callback.ami):
 the action is queued at once; a few seconds later the ``OriginateResponse`` says the
@@ -19,6 +20,18 @@ AGENT_ANSWERS_AFTER = 2.0  # seconds from the action to the OriginateResponse
 CITIZEN_ANSWERS_AFTER = 3.0  # seconds from the OriginateResponse to the citizen's DialEnd
 
 
+NO_ANSWER_DIGITS, BUSY_DIGITS = frozenset("78"), frozenset("9")
+
+
+def citizen_status(number: str) -> str:
+    """The citizen's DIALSTATUS in the demo: by the number's last digit, so it can be shown."""
+    digits = [char for char in number if char.isascii() and char.isdigit()]
+    last = digits[-1] if digits else ""
+    if last in NO_ANSWER_DIGITS:
+        return "NOANSWER"
+    return "BUSY" if last in BUSY_DIGITS else "ANSWER"
+
+
 @dataclass(frozen=True, slots=True)
 class Step:
     """One message to send ``after`` seconds (counted from the step before)."""
@@ -32,7 +45,7 @@ def answered_call(
     agent_after: float = AGENT_ANSWERS_AFTER,
     citizen_after: float = CITIZEN_ANSWERS_AFTER,
 ) -> list[Step]:
-    """The answer to ``action`` and the events of a call both phones answer."""
+    """The answer to ``action``, the agent's phone answering, and the citizen's leg's end."""
     action_id = action.action_id or ""
     channel = action.get("Channel") or "PJSIP/demo"
     uniqueid = action.get("ChannelId") or f"demo-{action_id}"
@@ -62,7 +75,7 @@ def answered_call(
         ("DestChannel", f"Local/{exten}@citizens-demo;1"),
         ("DestUniqueid", f"{uniqueid}-2"),
         ("DestLinkedid", uniqueid),
-        ("DialStatus", "ANSWER"),
+        ("DialStatus", citizen_status(exten)),
     ]
     return [
         Step(0.0, encode([*queued, ("Message", "Originate successfully queued")])),

@@ -389,7 +389,7 @@ def test_an_originate_no_recording_answers_is_a_call_both_phones_answer(
     simulator = serve([TRACES / "a-answered.ami"], answer_wait=0, originate_after=(0.1, 0.1))
     client = connect(simulator)
     client.login()
-    fields = {"Channel": "PJSIP/demo", "Context": "callback", "Exten": "+4521806409"}
+    fields = {"Channel": "PJSIP/demo", "Context": "callback", "Exten": "+4521806403"}
     client.send("Originate", "o-1", {**fields, "Async": "true", "ChannelId": "cb7-abc"})
     watch, translate, steps = OriginateWatch(), Translator(), []
     watch.expect("o-1", "cb7-abc")
@@ -401,3 +401,26 @@ def test_an_originate_no_recording_answers_is_a_call_both_phones_answer(
         if result is not None:
             steps.append((result.outcome, result.channel_id, result.uniqueid))
     assert steps == [("agent_answered", "cb7-abc", "cb7-abc"), ("reached", "cb7-abc", "cb7-abc")]
+
+
+@pytest.mark.parametrize(
+    ("number", "outcome"),
+    [("+4521806409", "busy"), ("+4521806407", "no_answer"), ("+4521806408", "no_answer")],
+)
+def test_the_demo_citizen_answers_by_the_last_digit_of_the_number(
+    serve: Serve, connect: Connect, number: str, outcome: str
+) -> None:
+    """A fixed rule, so the demo shows every outcome: 7 and 8 no answer, 9 busy."""
+    simulator = serve([TRACES / "a-answered.ami"], answer_wait=0, originate_after=(0.1, 0.1))
+    client = connect(simulator)
+    client.login()
+    fields = {"Channel": "PJSIP/demo", "Context": "callback", "Exten": number}
+    client.send("Originate", "o-2", {**fields, "Async": "true", "ChannelId": "cb8-abc"})
+    watch, translate, steps = OriginateWatch(), Translator(), []
+    watch.expect("o-2", "cb8-abc")
+    while len(steps) < 2:
+        (message,) = client.read(1)
+        result = watch.feed(translate(message.as_dict()))
+        if result is not None:
+            steps.append(result.outcome)
+    assert steps == ["agent_answered", outcome]
