@@ -8,6 +8,7 @@ connection in the middle of a line or a UTF-8 character) and ends it with a FIN 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import random
 import socket
@@ -52,7 +53,8 @@ class ChunkedOutput:
         """Send everything held back, then FIN; reading goes on so the close stays clean."""
         await self.flush()
         if self.writer.can_write_eof():
-            self.writer.write_eof()
+            with contextlib.suppress(OSError):  # the client may already have gone
+                self.writer.write_eof()
 
     async def reset(self) -> None:
         """Abort with an RST once the peer's kernel has acknowledged every byte written."""

@@ -66,7 +66,10 @@ def stop(server: Server) -> None:
         for channel in list(waitress._map.values()):
             channel.close()
 
-    waitress.trigger.pull_trigger(close_all)
+    try:
+        waitress.trigger.pull_trigger(close_all)
+    except OSError:  # the loop already ended and closed its trigger
+        close_all()
 
 
 class Browser:
