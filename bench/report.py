@@ -68,7 +68,7 @@ SELECT 'bench', 'u' || i, 'u' || i, 'unit-' || (i % :units), 'queue-' || (i % :u
 FROM generate_series(:first, :last) AS i,
 LATERAL (
     SELECT p, q, TIMESTAMPTZ '2025-01-01 00:00:00+00'
-              + (i::float8 / :total) * interval '365 days'
+              + (i::float8 / :total) * :days * interval '1 day'
               + ((q % 600) - 300) * interval '1 second' AS at,
            CASE WHEN p < 82 THEN 'answered' WHEN p < 90 THEN 'abandoned'
                 WHEN p < 93 THEN 'timeout' WHEN p < 98 THEN 'closed'
@@ -113,9 +113,9 @@ def schema_url(url: str) -> str:
     return make_url(url).update_query_dict(options).render_as_string(hide_password=False)
 
 
-def fill(engine: Engine, calls: int) -> None:
-    """Generate the calls, callbacks and attempts, then VACUUM ANALYZE."""
-    params = {"units": UNITS, "total": calls}
+def fill(engine: Engine, calls: int, days: int = 365) -> None:
+    """Generate the calls over ``days`` from 2025-01-01, callbacks and attempts; VACUUM ANALYZE."""
+    params = {"units": UNITS, "total": calls, "days": days}
     for first in range(1, calls + 1, CHUNK):
         last = min(first + CHUNK - 1, calls)
         started = time.perf_counter()
