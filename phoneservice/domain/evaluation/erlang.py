@@ -181,17 +181,17 @@ def agents_needed_a(
 
 def _stationary(arrival: float, service: float, patience: float, agents: int) -> list[float]:
     """The stationary distribution of the number in the system, truncated, summing to 1."""
-    logs = [0.0]
+    logs, top = [0.0], 0.0
     n = 0
     while True:
         death = min(n + 1, agents) * service + max(n + 1 - agents, 0) * patience
         ratio = arrival / death
         logs.append(logs[-1] + math.log(ratio))
+        top = max(top, logs[-1])
         n += 1
         past_peak = n >= agents and ratio < 1
-        if (past_peak and logs[-1] < max(logs) - _TAIL) or n >= agents + MAX_QUEUE:
+        if (past_peak and logs[-1] < top - _TAIL) or n >= agents + MAX_QUEUE:
             break
-    top = max(logs)
     weights = [math.exp(x - top) for x in logs]
     total = math.fsum(weights)
     return [w / total for w in weights]
