@@ -50,7 +50,12 @@ def _share(ck: Checker, table: Table, key: str, path: Path) -> float | None:
     if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1:
         return float(value)
     hint = ""
-    if isinstance(value, int | float) and not isinstance(value, bool) and 1 < value <= 100:
+    if isinstance(value, int | float) and not isinstance(value, bool) and _percent_like(value):
         hint = f" (write {value / 100:g} for {value:g} %)"
     ck.error((*path, key), value, f"must be a share from 0 to 1, e.g. 0.9{hint}")
     return None
+
+
+def _percent_like(value: float) -> bool:
+    """A whole number from 2 to 100: a percentage written where a share belongs."""
+    return 1 < value <= 100 and value == int(value)

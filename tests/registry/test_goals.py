@@ -112,3 +112,14 @@ def test_the_shipped_registry_sets_the_defaults_and_overrides_the_switchboard(sh
     assert shipped.units["omstilling"].goals == Goals(0.9, 0.8, 0.95, 60)
     assert shipped.units["hjemmepleje-akut"].goals == Goals(0.98, 0.95, 0.95, 120)
     assert shipped.units["borgerservice"].goals == shipped.goals
+
+
+def test_a_bad_value_in_a_unit_goals_sub_table_names_its_own_line():
+    sub = "\n[unit.goals]\nservice_level = 1.5\n"
+    text = LAB_REGISTRY.replace(
+        'hours = { daily = ["00:00-24:00"] }\n', 'hours = { daily = ["00:00-24:00"] }\n' + sub, 1
+    )
+    line = _line_of(text, "service_level = 1.5")
+    assert _errors(text) == [
+        f"lab.toml:{line}: unit[0].goals.service_level: 1.5 must be a share from 0 to 1, e.g. 0.9"
+    ]
