@@ -207,17 +207,17 @@ def _served_within(queued: list[float], busy_rate: float, patience: float, limit
     rate = busy_rate + places * patience  # the fastest any place is left
     mean = rate * limit
     steps = int(mean + _POISSON_TAIL * math.sqrt(mean) + _POISSON_TAIL)
-    where = list(queued)  # where = chance of being at each place after the jumps so far
-    reached = 0.0  # chance of having reached an agent after the jumps so far
+    up = [(busy_rate + j * patience) / rate for j in range(places + 1)]  # place j+1 to j
+    stay = [1 - u - patience / rate for u in up[:places]]
+    up_next = up[1:]
+    where = list(queued)  # the chance of being at each place after the jumps so far
+    reached = 0.0  # the chance of having reached an agent after the jumps so far
     total = 0.0
     for jumps in range(steps + 1):
         total += _poisson(mean, jumps) * reached
-        reached += where[0] * busy_rate / rate
-        where = [
-            p * (1 - (busy_rate + j * patience + patience) / rate)
-            + (where[j + 1] * (busy_rate + (j + 1) * patience) / rate if j + 1 < places else 0.0)
-            for j, p in enumerate(where)
-        ]
+        reached += where[0] * up[0]
+        behind = [*where[1:], 0.0]
+        where = [p * s + b * u for p, s, b, u in zip(where, stay, behind, up_next, strict=True)]
     return total
 
 
