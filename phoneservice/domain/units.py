@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, replace
 from datetime import date
 
+from phoneservice.domain.evaluation.model import NO_GOALS, Goals
 from phoneservice.domain.hours.schedule import Schedule
 
 CENTRE = "centre"
@@ -40,6 +41,7 @@ class Unit:
     service_level_seconds: int | None = None  # T of the service level; None: the default
     transfer: str | None = None  # the extension or direct number staff transfer a caller to
     transfer_public: bool = False  # whether visitors who are not signed in may see it
+    goals: Goals = NO_GOALS  # the registry's [goals] with this unit's own goals put over them
 
     def matches(self, query: str) -> bool:
         """Whether a search matches the id, the name or a tag (case-insensitive), or,

@@ -19,6 +19,7 @@ from phoneservice.registry.calendars import (
     read_registry,
 )
 from phoneservice.registry.checker import Checker
+from phoneservice.registry.goals import read_goals
 from phoneservice.registry.holidays_source import country_code, holiday_source
 from phoneservice.registry.lines import LineIndex, unclosed_line
 from phoneservice.registry.model import (
@@ -41,7 +42,7 @@ __all__ = [
     "parse_registry",
 ]
 
-TOP_KEYS = ("registry", "calendar", "callbacks", "pbx", "unit")
+TOP_KEYS = ("registry", "calendar", "callbacks", "pbx", "goals", "unit")
 _TOML_POSITION = re.compile(r"\s*\(at (?:line (\d+), column (\d+)|end of document)\)")
 _TOML_HINTS = {
     "Invalid value": "text must be in quotes, dates are written YYYY-MM-DD",
@@ -154,7 +155,10 @@ def _build(ck: Checker, data: dict[str, object], name: str) -> Registry:
         )
     header = read_registry(ck, data.get("registry"))
     calendars = read_calendars(ck, data.get("calendar"), holiday_source)
-    units = read_units(ck, data.get("unit"), calendars, header.timezone, header.verify_after_days)
+    goals = read_goals(ck, data.get("goals"), ("goals",))
+    units = read_units(
+        ck, data.get("unit"), calendars, header.timezone, header.verify_after_days, goals
+    )
     return Registry(
         path=name,
         name=header.name,
@@ -166,5 +170,6 @@ def _build(ck: Checker, data: dict[str, object], name: str) -> Registry:
         verified=header.verified,
         verify_after_days=header.verify_after_days,
         country=country_code(calendar_country(data.get("calendar"))),
+        goals=goals,
         warnings=tuple(p for p in ck.sorted_problems() if p.severity == "warning"),
     )

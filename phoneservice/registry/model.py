@@ -9,6 +9,7 @@ from datetime import date
 from zoneinfo import ZoneInfo
 
 from phoneservice.domain.callbacks.originate import DEFAULT_DEVICE_PATTERN
+from phoneservice.domain.evaluation.model import NO_GOALS, Goals
 from phoneservice.domain.hours.calendar import Calendar
 from phoneservice.domain.units import Unit
 from phoneservice.registry.problems import Problem
@@ -56,6 +57,7 @@ class Registry:
     # ``[calendar] country`` as an ISO 3166 code: its holidays, and the region national
     # caller numbers are read in
     country: str = "DK"
+    goals: Goals = NO_GOALS  # ``[goals]``: the defaults; each unit has its effective goals
     warnings: tuple[Problem, ...] = ()
 
     def unit(self, unit_id: str) -> Unit:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
+from phoneservice.domain.evaluation.model import NO_GOALS, Goals
 from phoneservice.domain.hours.calendar import MUNICIPAL, NATIONAL, Calendar, MonthDay
 from phoneservice.domain.hours.schedule import (
     CLOSED_WEEK,
@@ -34,6 +35,7 @@ from phoneservice.registry.fields import (
     parse_transfer,
     parse_weeks,
 )
+from phoneservice.registry.goals import read_goals
 from phoneservice.registry.problems import MISSING, Path, format_value
 
 UNIT_KEYS = {
@@ -54,6 +56,7 @@ UNIT_KEYS = {
     "transfer": False,
     "transfer_public": False,
     "service_level_seconds": False,
+    "goals": False,
     "hours": False,
     "season": False,
     "exception": False,
@@ -82,10 +85,12 @@ def read_units(
     calendars: Mapping[str, Calendar],
     tz: ZoneInfo,
     verify_after_days: int = DEFAULT_VERIFY_AFTER_DAYS,
+    goals: Goals = NO_GOALS,
 ) -> list[Unit]:
     """Every ``[[unit]]``; problems are recorded and bad units left out.
 
-    A unit's ``verified`` is warned about when older than ``verify_after_days``.
+    A unit's ``verified`` is warned about when older than ``verify_after_days``; its
+    ``goals`` are put over the registry's ``goals``.
     """
     if isinstance(raw, dict):
         ck.error(("unit",), MISSING, "must be an array of tables: write [[unit]], not [unit]")
@@ -100,7 +105,7 @@ def read_units(
     seen = _Seen({}, {}, {})
     units = []
     for n, item in enumerate(raw):
-        unit = _read_unit(ck, item, ("unit", n), calendars, tz, seen, verify_after_days)
+        unit = _read_unit(ck, item, ("unit", n), calendars, tz, seen, verify_after_days, goals)
         if unit is not None:
             units.append(unit)
     return units
@@ -114,6 +119,7 @@ def _read_unit(
     tz: ZoneInfo,
     seen: _Seen,
     verify_after_days: int,
+    goals: Goals,
 ) -> Unit | None:
     """One unit; None when it has errors."""
     before = len(ck.errors())
@@ -148,6 +154,7 @@ def _read_unit(
         service_level_seconds=_threshold(ck, table, path),
         transfer=_transfer(ck, table, path),
         transfer_public=bool(ck.get(table, "transfer_public", path, bool, False)),
+        goals=read_goals(ck, table.get("goals"), (*path, "goals"), goals),
     )
     check_verified(ck, (*path, "verified"), unit.verified, verify_after_days)
     if len(ck.errors()) > before:

@@ -30,6 +30,9 @@ class Goals:
         return value
 
 
+NO_GOALS = Goals()  # a unit (or registry) without any goal
+
+
 @dataclass(frozen=True, slots=True)
 class Figure:
     """One figure of one period: its value, how many calls or tasks it rests on, and for a

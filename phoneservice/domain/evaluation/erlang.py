@@ -1,0 +1,228 @@
+"""Queueing formulas for staffing: Erlang C (M/M/c) and Erlang A (M/M/c+M, Palm's model).
+
+Rates are given per hour of arrivals and in seconds of handling, patience and threshold,
+as the staffing table measures them. The traffic is ``A = λ · h`` erlangs.
+
+**Erlang C.** The probability that a caller waits is computed from Erlang B by the
+recursion ``B(0) = 1, B(n) = A·B(n-1) / (n + A·B(n-1))``, which never overflows (no
+``A**c / c!``), so thousands of erlangs are fine. ``C = c·B / (c - A·(1 - B))`` for
+``c > A``; with ``c ≤ A`` the queue grows without bound and every caller waits. The service
+level is ``P(W ≤ T) = 1 - C·exp(-(c·μ - λ)·T)``.
+
+**Erlang A.** Callers leave the queue after an exponential patience (mean ``1/θ``); the
+number in the system is a birth-death chain with birth rate ``λ`` and death rate
+``min(n, c)·μ + max(n - c, 0)·θ``. Its stationary distribution is computed in logarithms
+and truncated where the rest weighs less than ``e**-40``. A caller who arrives (PASTA) to
+find ``n ≥ c`` in the system is at place ``k = n - c + 1`` in the queue; from place ``j``
+he moves up at rate ``c·μ + (j - 1)·θ`` (a service ends, or someone ahead gives up) and
+leaves at rate ``θ``. The chance that he reaches an agent within ``T`` is computed for
+every place at once by uniformization of that chain.
+
+The **service level of Erlang A** is the share of *all* callers who are answered within
+``T``: ``P(no wait) + P(wait, reach an agent within T before giving up)``; a caller who
+gives up counts as not answered in time, however soon he gave up. Staffing aims at it,
+so that letting callers give up can never look like good service (the share of *answered*
+callers answered within ``T``, the report's own definition, rises as impatient callers
+leave; :class:`ErlangA` gives it as ``of_answered`` for information). With patience
+going to infinity nobody gives up, and both tend to the Erlang C service level.
+
+No library: ``pyworkforce`` would give Erlang C and A but brings OR-Tools and pandas
+(about 250 MB) for two formulas; docs/evaluation.md says more.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+SECONDS_PER_HOUR = 3600
+MAX_AGENTS = 100_000  # a search that has not met the target by then gives up
+MAX_QUEUE = 20_000  # Erlang A looks at most this many callers waiting
+_TAIL = 40.0  # states whose weight is below e**-40 of the largest are left out
+_POISSON_TAIL = 12.0  # uniformization runs ΛT + 12·sqrt(ΛT) + 12 steps
+
+
+def erlang_b(traffic: float, agents: int) -> float:
+    """Erlang B: the share of callers lost with ``agents`` lines and ``traffic`` erlangs."""
+    blocked = 1.0
+    for n in range(1, agents + 1):
+        blocked = traffic * blocked / (n + traffic * blocked)
+    return blocked
+
+
+def erlang_c(traffic: float, agents: int) -> float:
+    """Erlang C: the probability that a caller waits (1 when ``agents ≤ traffic``)."""
+    return _c_from_b(traffic, agents, erlang_b(traffic, agents))
+
+
+def _c_from_b(traffic: float, agents: int, blocked: float) -> float:
+    """Erlang C from Erlang B of the same traffic and agents."""
+    if traffic <= 0:
+        return 0.0
+    if agents <= traffic:
+        return 1.0
+    return agents * blocked / (agents - traffic * (1 - blocked))
+
+
+def service_level_c(
+    arrivals_per_hour: float, handling_s: float, agents: int, threshold_s: float
+) -> float:
+    """Erlang C: the share of callers answered within ``threshold_s`` seconds."""
+    traffic = arrivals_per_hour * handling_s / SECONDS_PER_HOUR
+    return _level_c(traffic, handling_s, agents, threshold_s, erlang_c(traffic, agents))
+
+
+def _level_c(
+    traffic: float, handling_s: float, agents: int, threshold_s: float, wait: float
+) -> float:
+    """``1 - C·exp(-(c - A)·T/h)``; 0 when the queue is unstable."""
+    if traffic <= 0:
+        return 1.0
+    if agents <= traffic:
+        return 0.0
+    return 1.0 - wait * math.exp(-(agents - traffic) * threshold_s / handling_s)
+
+
+def agents_needed_c(
+    arrivals_per_hour: float, handling_s: float, threshold_s: float, target: float
+) -> int | None:
+    """The fewest agents for an Erlang C service level of at least ``target``.
+
+    0 without arrivals; None if :data:`MAX_AGENTS` do not reach it.
+    """
+    if arrivals_per_hour <= 0:
+        return 0
+    traffic = arrivals_per_hour * handling_s / SECONDS_PER_HOUR
+    blocked = 1.0
+    for agents in range(1, MAX_AGENTS + 1):
+        blocked = traffic * blocked / (agents + traffic * blocked)
+        wait = _c_from_b(traffic, agents, blocked)
+        if _level_c(traffic, handling_s, agents, threshold_s, wait) >= target:
+            return agents
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class ErlangA:
+    """What Erlang A says of one number of agents."""
+
+    waiting: float  # share of callers who find every agent busy
+    abandoning: float  # share of callers who give up before an answer
+    service_level: float  # share of all callers answered within T
+    of_answered: float  # share of the answered callers answered within T
+
+
+def erlang_a(
+    arrivals_per_hour: float,
+    handling_s: float,
+    patience_s: float,
+    agents: int,
+    threshold_s: float,
+) -> ErlangA:
+    """Erlang A (M/M/c+M) for ``agents`` agents and a mean patience of ``patience_s``."""
+    arrival = arrivals_per_hour / SECONDS_PER_HOUR
+    if arrival <= 0:
+        return ErlangA(0.0, 0.0, 1.0, 1.0)
+    if agents <= 0:
+        return ErlangA(1.0, 1.0, 0.0, 0.0)
+    service, patience = 1.0 / handling_s, 1.0 / patience_s
+    queued = _stationary(arrival, service, patience, agents)[agents:]
+    waiting = math.fsum(queued)
+    abandoning = math.fsum(p * k * patience for k, p in enumerate(queued)) / arrival
+    level = (1.0 - waiting) + _served_within(queued, agents * service, patience, threshold_s)
+    answered = 1.0 - abandoning
+    of_answered = min(1.0, level / answered) if answered > 0 else 0.0
+    return ErlangA(waiting, abandoning, min(1.0, level), of_answered)
+
+
+def service_level_a(
+    arrivals_per_hour: float,
+    handling_s: float,
+    patience_s: float,
+    agents: int,
+    threshold_s: float,
+) -> float:
+    """Erlang A: the share of all callers answered within ``threshold_s`` seconds."""
+    return erlang_a(arrivals_per_hour, handling_s, patience_s, agents, threshold_s).service_level
+
+
+def agents_needed_a(
+    arrivals_per_hour: float,
+    handling_s: float,
+    patience_s: float,
+    threshold_s: float,
+    target: float,
+) -> int | None:
+    """The fewest agents for an Erlang A service level of at least ``target``.
+
+    ``c`` agents answer at most ``c/A`` of the callers, so fewer than ``target·A`` cannot
+    do; from there the search doubles its step until the target is met, then bisects
+    (the level rises with the agents). None if :data:`MAX_AGENTS` do not reach it.
+    """
+    if arrivals_per_hour <= 0:
+        return 0
+    traffic = arrivals_per_hour * handling_s / SECONDS_PER_HOUR
+
+    def meets(agents: int) -> bool:
+        level = service_level_a(arrivals_per_hour, handling_s, patience_s, agents, threshold_s)
+        return level >= target
+
+    low, step = max(0, math.ceil(target * traffic) - 1), 1  # ``low`` agents fall short
+    while not meets(low + step):
+        low, step = low + step, step * 2
+        if low + step > MAX_AGENTS:
+            return None
+    high = low + step
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if meets(middle) else (middle, high)
+    return high
+
+
+def _stationary(arrival: float, service: float, patience: float, agents: int) -> list[float]:
+    """The stationary distribution of the number in the system, truncated, summing to 1."""
+    logs, top = [0.0], 0.0
+    n = 0
+    while True:
+        death = min(n + 1, agents) * service + max(n + 1 - agents, 0) * patience
+        ratio = arrival / death
+        logs.append(logs[-1] + math.log(ratio))
+        top = max(top, logs[-1])
+        n += 1
+        past_peak = n >= agents and ratio < 1
+        if (past_peak and logs[-1] < top - _TAIL) or n >= agents + MAX_QUEUE:
+            break
+    weights = [math.exp(x - top) for x in logs]
+    total = math.fsum(weights)
+    return [w / total for w in weights]
+
+
+def _served_within(queued: list[float], busy_rate: float, patience: float, limit: float) -> float:
+    """``Σ P(arrive at place k) · P(reach an agent within limit | place k)`` by uniformization.
+
+    ``queued[k - 1]`` is the chance of arriving at place ``k``; from place ``j`` the caller
+    moves up at ``busy_rate + (j - 1)·patience`` and gives up at ``patience``.
+    """
+    places = len(queued)
+    rate = busy_rate + places * patience  # the fastest any place is left
+    mean = rate * limit
+    steps = int(mean + _POISSON_TAIL * math.sqrt(mean) + _POISSON_TAIL)
+    up = [(busy_rate + j * patience) / rate for j in range(places + 1)]  # place j+1 to j
+    stay = [1 - u - patience / rate for u in up[:places]]
+    up_next = up[1:]
+    where = list(queued)  # the chance of being at each place after the jumps so far
+    reached = 0.0  # the chance of having reached an agent after the jumps so far
+    total = 0.0
+    for jumps in range(steps + 1):
+        total += _poisson(mean, jumps) * reached
+        reached += where[0] * up[0]
+        behind = [*where[1:], 0.0]
+        where = [p * s + b * u for p, s, b, u in zip(where, stay, behind, up_next, strict=True)]
+    return total
+
+
+def _poisson(mean: float, k: int) -> float:
+    """The Poisson probability of ``k`` events with ``mean``, safe for large means."""
+    if mean <= 0:
+        return 1.0 if k == 0 else 0.0
+    return math.exp(-mean + k * math.log(mean) - math.lgamma(k + 1))
