@@ -15,8 +15,10 @@ number in the system is a birth-death chain with birth rate ``λ`` and death rat
 and truncated where the rest weighs less than ``e**-40``. A caller who arrives (PASTA) to
 find ``n ≥ c`` in the system is at place ``k = n - c + 1`` in the queue; from place ``j``
 he moves up at rate ``c·μ + (j - 1)·θ`` (a service ends, or someone ahead gives up) and
-leaves at rate ``θ``. The chance that he reaches an agent within ``T`` is computed for
-every place at once by uniformization of that chain.
+leaves at rate ``θ``. The chance that he reaches an agent within ``T`` has a closed form
+(a regularized incomplete beta function, a finite sum for a whole number of places), so
+a service level costs one pass over the places; the test suite checks it against
+uniformization of that chain.
 
 The **service level of Erlang A** is the share of *all* callers who are answered within
 ``T``: ``P(no wait) + P(wait, reach an agent within T before giving up)``; a caller who
@@ -39,7 +41,6 @@ SECONDS_PER_HOUR = 3600
 MAX_AGENTS = 100_000  # a search that has not met the target by then gives up
 MAX_QUEUE = 20_000  # Erlang A looks at most this many callers waiting
 _TAIL = 40.0  # states whose weight is below e**-40 of the largest are left out
-_POISSON_TAIL = 12.0  # uniformization runs ΛT + 12·sqrt(ΛT) + 12 steps
 
 
 def erlang_b(traffic: float, agents: int) -> float:
@@ -198,31 +199,24 @@ def _stationary(arrival: float, service: float, patience: float, agents: int) ->
 
 
 def _served_within(queued: list[float], busy_rate: float, patience: float, limit: float) -> float:
-    """``Σ P(arrive at place k) · P(reach an agent within limit | place k)`` by uniformization.
+    """``Σ P(arrive with j waiting ahead) · P(reach an agent within limit | j ahead)``.
 
-    ``queued[k - 1]`` is the chance of arriving at place ``k``; from place ``j`` the caller
-    moves up at ``busy_rate + (j - 1)·patience`` and gives up at ``patience``.
+    ``queued[j]`` is the chance of arriving with ``j`` callers ahead. The time to reach an
+    agent is a sum of exponentials with rates ``c·μ + k·θ`` (k = j..0), whose density is
+    ``K·e^{-cμv}·(1 - e^{-θv})^j``; weighed by the chance ``e^{-θv}`` of still waiting, it
+    integrates to ``x/(x+j+1) · (1 - I_z(x+1, j+1))`` with ``x = cμ/θ``, ``z = e^{-θT}``
+    and ``I`` the regularized incomplete beta, a negative binomial sum for whole ``j+1``.
     """
-    places = len(queued)
-    rate = busy_rate + places * patience  # the fastest any place is left
-    mean = rate * limit
-    steps = int(mean + _POISSON_TAIL * math.sqrt(mean) + _POISSON_TAIL)
-    up = [(busy_rate + j * patience) / rate for j in range(places + 1)]  # place j+1 to j
-    stay = [1 - u - patience / rate for u in up[:places]]
-    up_next = up[1:]
-    where = list(queued)  # the chance of being at each place after the jumps so far
-    reached = 0.0  # the chance of having reached an agent after the jumps so far
+    if limit <= 0:
+        return 0.0
+    x, log_z = busy_rate / patience, -patience * limit
+    log_step = math.log(-math.expm1(log_z))  # log(1 - z)
+    log_term = (x + 1) * log_z  # the negative binomial's terms, in logarithms: never overflow
+    below = math.exp(log_term)  # I_z(x+1, j+1), built up term by term
     total = 0.0
-    for jumps in range(steps + 1):
-        total += _poisson(mean, jumps) * reached
-        reached += where[0] * up[0]
-        behind = [*where[1:], 0.0]
-        where = [p * s + b * u for p, s, b, u in zip(where, stay, behind, up_next, strict=True)]
+    for j, arriving in enumerate(queued):
+        if j:
+            log_term += math.log((x + j) / j) + log_step
+            below += math.exp(log_term)
+        total += arriving * x / (x + j + 1) * max(0.0, 1.0 - below)
     return total
-
-
-def _poisson(mean: float, k: int) -> float:
-    """The Poisson probability of ``k`` events with ``mean``, safe for large means."""
-    if mean <= 0:
-        return 1.0 if k == 0 else 0.0
-    return math.exp(-mean + k * math.log(mean) - math.lgamma(k + 1))

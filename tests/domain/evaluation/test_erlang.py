@@ -12,6 +12,7 @@ the Wolfram Language documentation (``ErlangC``, "Basic Examples").
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from math import factorial, isclose
 
@@ -20,6 +21,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from phoneservice.domain.evaluation.erlang import (
+    _served_within,
+    _stationary,
     agents_needed_a,
     agents_needed_c,
     erlang_a,
@@ -189,3 +192,36 @@ def test_erlang_a_of_the_answered_is_never_below_erlang_c(
     c_level = service_level_c(calls, handling, agents, threshold)
     a = erlang_a(calls, handling, patience, agents, threshold)
     assert a.of_answered >= c_level - 1e-9
+
+
+def uniformized(queued: list[float], busy_rate: float, patience: float, limit: float) -> float:
+    """The chance of reaching an agent within ``limit``, by uniformization of the queue's
+    chain (the reference for the closed form): from place ``j`` a caller moves up at
+    ``busy_rate + (j - 1)·patience`` and gives up at ``patience``.
+    """
+    places = len(queued)
+    rate = busy_rate + places * patience  # the fastest any place is left
+    mean = rate * limit
+    steps = int(mean + 12 * math.sqrt(mean) + 12)
+    up = [(busy_rate + j * patience) / rate for j in range(places + 1)]  # place j+1 to j
+    stay = [1 - u - patience / rate for u in up[:places]]
+    where, reached, total = list(queued), 0.0, 0.0
+    for jumps in range(steps + 1):
+        total += math.exp(-mean + jumps * math.log(mean) - math.lgamma(jumps + 1)) * reached
+        reached += where[0] * up[0]
+        behind = [*where[1:], 0.0]
+        where = [p * s + b * u for p, s, b, u in zip(where, stay, behind, up[1:], strict=True)]
+    return total
+
+
+@settings(max_examples=60, deadline=None)
+@given(CALLS, HANDLING, THRESHOLD, PATIENCE, st.integers(min_value=1, max_value=40))
+def test_erlang_a_in_closed_form_equals_uniformization_of_the_chain(
+    calls, handling, threshold, patience, agents
+):
+    arrival, service, impatience = calls / 3600, 1 / handling, 1 / patience
+    queued = _stationary(arrival, service, impatience, agents)[agents:]
+    closed = _served_within(queued, agents * service, impatience, threshold)
+    assert closed == pytest.approx(
+        uniformized(queued, agents * service, impatience, threshold), abs=1e-9
+    )
