@@ -131,7 +131,6 @@ class CallHourCellRow(SQLModel, table=True):
 
 
 LOAD_KEY = ("day", "unit", "hour_of_week")
-LOAD_SUMS = ("calls", "answered", "talked", "talk_s", "waited_s", "abandoned")
 AGENT_KEY = ("day", "unit", "hour_of_week", "agent")
 
 
@@ -152,6 +151,7 @@ class CallLoadCellRow(SQLModel, table=True):
     talk_s: int  # their talk time, summed
     waited_s: int  # every call's wait in the queue (unknown: 0), summed
     abandoned: int  # abandoned and timeout
+    agents: int  # agents who answered a call in this hour: its rows of call_agent_hours
 
 
 class CallAgentHourRow(SQLModel, table=True):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping
-from typing import cast
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Table, delete, inspect, select, text
@@ -78,13 +78,13 @@ _LOCAL_HOUR = """CAST(local AS date), unit, CAST(date_part('isodow', local) AS i
     - 24 + CAST(date_part('hour', local) AS integer)"""
 _BACKFILL_LOADS = f"""
 INSERT INTO call_load_cells
-    (day, unit, hour_of_week, calls, answered, talked, talk_s, waited_s, abandoned)
+    (day, unit, hour_of_week, calls, answered, talked, talk_s, waited_s, abandoned, agents)
 SELECT {_LOCAL_HOUR}, count(*),
     count(*) FILTER (WHERE outcome = 'answered'),
     count(*) FILTER (WHERE outcome = 'answered' AND talk_s IS NOT NULL),
     coalesce(sum(talk_s) FILTER (WHERE outcome = 'answered'), 0),
     coalesce(sum(wait_s), 0),
-    count(*) FILTER (WHERE outcome IN ('abandoned', 'timeout'))
+    count(*) FILTER (WHERE outcome IN ('abandoned', 'timeout')), 0
 FROM ({_QUEUED_LOCAL}) AS queued
 GROUP BY 1, 2, 3
 """  # noqa: S608 (constants only, no input)
@@ -94,6 +94,12 @@ SELECT DISTINCT {_LOCAL_HOUR}, agent
 FROM ({_QUEUED_LOCAL}) AS queued
 WHERE outcome = 'answered' AND agent IS NOT NULL AND agent <> ''
 """  # noqa: S608 (constants only, no input)
+_BACKFILL_AGENT_COUNTS = """
+UPDATE call_load_cells AS l SET agents = a.n
+FROM (SELECT day, unit, hour_of_week, count(*) AS n FROM call_agent_hours
+      GROUP BY 1, 2, 3) AS a
+WHERE l.day = a.day AND l.unit = a.unit AND l.hour_of_week = a.hour_of_week
+"""
 
 
 class RollupRepository:
@@ -133,18 +139,30 @@ def upsert(
 def upsert_loads(
     connection: Connection, loads: Mapping[LoadKey, LoadSums], agents: Iterable[AgentKey]
 ) -> None:
-    """Add sums to the load cells and mark the agent hours (those marked already stay)."""
-    upsert_sums(connection, LOAD_CELLS, LOAD_KEY, {k: v._asdict() for k, v in loads.items()})
+    """Mark the agent hours (those marked already stay), then add the sums to the load
+    cells, each cell's ``agents`` by the agent hours that were new.
+
+    The new agent hours come back from the insert (``RETURNING``), so two writers adding
+    different agents to one hour both count theirs.
+    """
+    new = Counter(LoadKey(*row[:3]) for row in _insert_agents(connection, agents))
+    sums = {key: {**value._asdict(), "agents": new[key]} for key, value in loads.items()}
+    upsert_sums(connection, LOAD_CELLS, LOAD_KEY, sums)
+
+
+def _insert_agents(connection: Connection, agents: Iterable[AgentKey]) -> list[Any]:
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING`` the agent hours; the new ones."""
     rows = [key._asdict() for key in sorted(agents)]
     if not rows:
-        return
+        return []
     dialect = connection.dialect.name
-    stmt = from_arrays(AGENT_HOURS, rows) if dialect == "postgresql" else None
-    if stmt is not None:
-        connection.execute(stmt.on_conflict_do_nothing(index_elements=list(AGENT_KEY)))
-        return
-    inserting = dialect_insert(AGENT_HOURS, dialect)
-    connection.execute(inserting.on_conflict_do_nothing(index_elements=list(AGENT_KEY)), rows)
+    key = list(AGENT_KEY)
+    returned = [AGENT_HOURS.c[name] for name in key]
+    if dialect == "postgresql":
+        arrays = from_arrays(AGENT_HOURS, rows).on_conflict_do_nothing(index_elements=key)
+        return list(connection.execute(arrays.returning(*returned)))
+    inserting = dialect_insert(AGENT_HOURS, dialect).on_conflict_do_nothing(index_elements=key)
+    return list(connection.execute(inserting.returning(*returned), rows))
 
 
 def backfill(connection: Connection, timezone: ZoneInfo) -> None:
@@ -157,7 +175,7 @@ def backfill(connection: Connection, timezone: ZoneInfo) -> None:
 def backfill_loads(connection: Connection, timezone: ZoneInfo) -> None:
     """Fill the (empty) staffing roll-up from every stored call."""
     if connection.dialect.name == "postgresql":
-        for statement in (_BACKFILL_LOADS, _BACKFILL_AGENTS):
+        for statement in (_BACKFILL_LOADS, _BACKFILL_AGENTS, _BACKFILL_AGENT_COUNTS):
             connection.execute(text(statement), {"tz": timezone.key})
         return
     loads: dict[LoadKey, LoadSums] = {}

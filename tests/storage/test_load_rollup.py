@@ -9,6 +9,7 @@ calls directly, the rebuild's and migration 0012's backfill.
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, date, datetime
@@ -22,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from phoneservice.domain.calls.records import ABANDONED, ANSWERED, TIMEOUT, CallRecord
 from phoneservice.domain.evaluation.model import LoadCell
-from phoneservice.domain.reports.rollup import loads_of
+from phoneservice.domain.reports.rollup import LoadKey, loads_of
 from phoneservice.storage.engine import create_engine_for, session_factory
 from phoneservice.storage.loads import LoadRepository
 from phoneservice.storage.migrate import alembic_config, upgrade
@@ -122,7 +123,11 @@ def rollup(session: Session) -> tuple[list[Any], list[Any]]:
 def counted(calls: Sequence[CallRecord], tz: ZoneInfo) -> tuple[list[Any], list[Any]]:
     """The staffing roll-up counted from the calls themselves, as rows."""
     loads, agents = loads_of(calls, tz)
-    return sorted((*k, *v) for k, v in loads.items()), sorted(tuple(a) for a in agents)
+    per_hour = Counter(LoadKey(*agent[:3]) for agent in agents)
+    return (
+        sorted((*k, *v, per_hour[k]) for k, v in loads.items()),
+        sorted(tuple(a) for a in agents),
+    )
 
 
 @pytest.mark.parametrize("zone", ZONES)
@@ -145,5 +150,5 @@ def test_inserts_rebuild_and_backfill_agree_with_the_calls(
         assert rollup(session) == kept
         days = LoadRepository(session).cells(date(2026, 3, 1), date(2026, 11, 30), None)
     assert sum(c.calls for c in days) == sum(row[3] for row in kept[0])
-    assert sum(c.agent_hours for c in days) == len(kept[1])
+    assert sum(c.agent_hours for c in days) == len(kept[1]) == sum(r[-1] for r in kept[0])
     assert sum(c.hours for c in days) == len(kept[0])

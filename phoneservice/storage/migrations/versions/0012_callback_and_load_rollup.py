@@ -65,7 +65,7 @@ def create_tables() -> None:
             "day", "unit", "status", "ack_bucket", name="pk_callback_day_cells"
         ),
     )
-    sums = ("calls", "answered", "talked", "talk_s", "waited_s", "abandoned")
+    sums = ("calls", "answered", "talked", "talk_s", "waited_s", "abandoned", "agents")
     op.create_table(
         "call_load_cells",
         sa.Column("day", sa.Date(), nullable=False),
