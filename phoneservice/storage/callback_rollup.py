@@ -2,8 +2,8 @@
 
 A task's cell (:mod:`phoneservice.domain.reports.callback_rollup`) depends on its row
 and on its first real attempt, and only a closed task has one. Whatever changes a task
-or its attempts goes through :meth:`CallbackRollup.changing`: it reads the cells of the
-tasks before the change and after it, in the same transaction, and adds the difference
+or its attempts goes through :meth:`CallbackRollup.changing`: it locks the tasks, reads
+their cells before the change and after it, in the same transaction, and adds the difference
 (``INSERT ... ON CONFLICT DO UPDATE``, rows left at 0 deleted). So closing, reopening,
 the purge's expiry and an attempt decided after the closing all keep the roll-up in
 step without each knowing the rules. :func:`backfill_callbacks` fills an empty roll-up:
@@ -95,7 +95,18 @@ class CallbackRollup:
 
     @contextmanager
     def changing(self, ids: Collection[int]) -> Iterator[None]:
-        """Around a change of these tasks (or their attempts): move their counts."""
+        """Around a change of these tasks (or their attempts): move their counts.
+
+        The tasks' rows are locked first (PostgreSQL: ``FOR UPDATE``; SQLite has one
+        writer), so the cells read before are those of the last committed state even
+        when another transaction changed a task meanwhile: the counts always follow
+        the rows.
+        """
+        ordered = sorted(ids)
+        for start in range(0, len(ordered), _IN_CHUNK):
+            chunk = ordered[start : start + _IN_CHUNK]
+            locking = select(_CALLBACKS.c.id).where(_CALLBACKS.c.id.in_(chunk))
+            self._connection.execute(locking.order_by(_CALLBACKS.c.id).with_for_update())
         before = self.cells_of(ids)
         yield
         self.move(before, self.cells_of(ids))

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import math
 import random
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
+from time import sleep
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -250,3 +252,40 @@ def test_a_write_that_changes_a_task_needs_the_time_zone(engine: Engine) -> None
         task = replace(task, resolution=CALLED_BACK, closed_at=NOW)
         with pytest.raises(ValueError, match="time zone"):
             CallbackRepository(session).insert(task)
+
+
+def test_a_task_changed_by_two_transactions_at_once_counts_once(engine: Engine) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer: a second transaction cannot change a task meanwhile")
+    (task_id, *_) = open_tasks(engine, ZoneInfo(ZONES[0]), random.Random(3), 1)
+    tz, sessions = ZoneInfo(ZONES[0]), session_factory(engine)
+    with sessions() as first:
+        repo = CallbackRepository(first, tz)
+        task = repo.get(task_id)
+        assert task is not None
+        done = replace(task, state=DONE, resolution=CALLED_BACK, closed_at=NOW, closed_by="a")
+        repo.save(done)  # not committed: the task's row stays locked
+        started = threading.Event()
+
+        def second_writer() -> None:
+            with sessions() as second:
+                cancelled = replace(done, state=CANCELLED, resolution=CANCELLED, closed_by="b")
+                started.set()
+                CallbackRepository(second, tz).save(cancelled)  # waits for the first
+                second.commit()
+
+        racer = threading.Thread(target=second_writer)
+        racer.start()
+        started.wait()
+        sleep(0.3)  # let the second reach the lock (the result holds either way)
+        first.commit()
+        racer.join()
+    with sessions() as session:
+        kept = cells(session)
+        assert [
+            (row[2], row[-1])
+            for row in kept
+            if row[1] == task.unit and row[0] == task.first_call_at.astimezone(tz).date()
+        ] == [("cancelled", 1)]
+        RollupRepository(session, tz).rebuild()
+        assert cells(session) == kept
