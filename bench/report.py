@@ -3,12 +3,14 @@
 Creates the schema ``bench_report`` on the server (dropped first if it is there, and at
 the end unless ``--keep``), migrates it with the project's Alembic migrations, fills it
 with ``INSERT ... SELECT FROM generate_series`` (10 million calls over 2025 for 15 units,
-and callbacks with attempts for 5 % of them), fills the daily roll-up with migration
-0007's backfill (timed: a one-off cost), runs ``VACUUM ANALYZE``, and then times
+and callbacks with attempts for 5 % of them), fills the roll-ups (calls, staffing,
+callbacks) with the migrations' backfill (timed: a one-off cost), runs ``VACUUM
+ANALYZE``, and then times
 the whole-year report (every unit and the total, as ``phoneservice report --from
 2025-01-01 --to 2025-12-31`` computes it) beside a same-run ``SELECT count(*) FROM
 calls``, and each of the report's SQL passes alone (with the calls and closed-hours
-passes also computed directly from ``calls``, as before the roll-up). Medians of
+passes also computed directly from ``calls``, and the callbacks pass from every task,
+as before the roll-ups; and the staffing roll-up read for the year). Medians of
 ``--rounds`` runs after one warm-up of each.
 
     python bench/report.py [--url postgresql://postgres@127.0.0.1:5432/test]
@@ -37,6 +39,7 @@ from phoneservice.domain.reports.report import ReportRequest  # noqa: E402
 from phoneservice.registry import Registry, load_registry  # noqa: E402
 from phoneservice.services.reports import ReportService  # noqa: E402
 from phoneservice.storage.engine import create_engine_for, session_factory  # noqa: E402
+from phoneservice.storage.loads import LoadRepository  # noqa: E402
 from phoneservice.storage.migrate import upgrade  # noqa: E402
 from phoneservice.storage.rollup import backfill  # noqa: E402
 from tests.storage.direct_reports import DirectReportRepository, offset_changes  # noqa: E402
@@ -47,7 +50,13 @@ UNITS = 15
 YEAR = 2025
 CHUNK = 1_000_000  # calls per INSERT: progress is printed after each
 TIMEZONE = "Europe/Copenhagen"
-ROLLUP_TABLES = ("call_day_cells", "call_hour_cells")
+ROLLUP_TABLES = (
+    "call_day_cells",
+    "call_hour_cells",
+    "call_load_cells",
+    "call_agent_hours",
+    "callback_day_cells",
+)
 
 # One call per row of generate_series(first, last) AS i. The arrival is spread evenly
 # over the year with a pseudo-random jitter; outcome, wait and hours follow fixed
@@ -133,10 +142,11 @@ def fill(engine: Engine, calls: int, days: int = 365) -> None:
 
 
 def fill_rollup(engine: Engine) -> None:
-    """Count the generated calls into the daily roll-up as migration 0007 does (one-off).
+    """Count the generated calls and tasks into the roll-ups as migrations 0007 and 0012
+    do (one-off).
 
-    The calls were generated in SQL, past ``CallRepository``, so the roll-up is filled
-    the way an existing database gets it: the migration's ``INSERT ... SELECT ... GROUP
+    The calls were generated in SQL, past ``CallRepository``, so the roll-ups are filled
+    the way an existing database gets them: the migrations' ``INSERT ... SELECT ... GROUP
     BY`` per table, on PostgreSQL's time zone rules.
     """
     started = time.perf_counter()
@@ -148,11 +158,8 @@ def fill_rollup(engine: Engine) -> None:
             connection.execute(text(f"SELECT count(*) FROM {t}")).scalar_one()
             for t in ROLLUP_TABLES
         ]
-    print(
-        f"  roll-up backfill (one-off): {seconds:.1f} s; "
-        f"{rows[0]:,} day cells, {rows[1]:,} hour cells",
-        flush=True,
-    )
+    counts = ", ".join(f"{n:,} {t}" for t, n in zip(ROLLUP_TABLES, rows, strict=True))
+    print(f"  roll-up backfill (one-off): {seconds:.1f} s; {counts}", flush=True)
 
 
 def bench_registry(path: Path) -> Path:
@@ -215,7 +222,7 @@ def passes(
     parts = periods(year.first, year.last, None, registry.timezone)
     offsets = offset_changes(parts[0].start, parts[-1].end, registry.timezone)
     with session_factory(engine)() as session:
-        repo = DirectReportRepository(session)
+        repo, loads = DirectReportRepository(session), LoadRepository(session)
         runs: dict[str, Callable[[], object]] = {
             "calls": lambda: repo.call_cells(parts, None),
             "calls_direct": lambda: repo.call_cells_direct(parts, None),
@@ -223,6 +230,8 @@ def passes(
             "closed_direct": lambda: repo.closed_hours_direct(parts, None, offsets),
             "withheld": lambda: repo.withheld(parts, None),
             "callbacks": lambda: repo.callbacks(parts, None, now),
+            "callbacks_dir": lambda: repo.callbacks_direct(parts, None, now),
+            "loads": lambda: loads.cells(year.first, year.last, None),
         }
         return {name: timed(run, rounds) for name, run in runs.items()}
 

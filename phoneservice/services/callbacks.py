@@ -128,7 +128,7 @@ class CallbackService:
 
     def apply(self, session: Session, inserted: Sequence[tuple[int, CallRecord]]) -> None:
         """Open, join or close tasks for calls just stored (in arrival order), in ``session``."""
-        repo, now, settings = CallbackRepository(session), self.now(), self.rules
+        repo, now, settings = self._repository(session), self.now(), self.rules
         for call_id, call in sorted(inserted, key=lambda pair: (pair[1].arrived_at, pair[0])):
             kind = rules.meaning(call, settings)
             if kind == rules.MISSED:
@@ -146,14 +146,14 @@ class CallbackService:
         scope = _scope(unit, units)
         now = self.now()
         with self.sessions() as session:
-            found = CallbackRepository(session).list(scope, state)
+            found = self._repository(session).list(scope, state)
         views = [CallbackView(c, c.overdue(now)) for c in found]
         return sorted(views, key=lambda v: (not v.overdue, v.callback.due_at, v.callback.id))
 
     def get(self, callback_id: int) -> CallbackView:
         """One task; :class:`CallbackNotFound` when there is none."""
         with self.sessions() as session:
-            found = _existing(CallbackRepository(session), callback_id)
+            found = _existing(self._repository(session), callback_id)
         return CallbackView(found, found.overdue(self.now()))
 
     def claim(self, callback_id: int, user: str, force: bool = False) -> CallbackView:
@@ -200,7 +200,7 @@ class CallbackService:
         at = self._at(now)
         channel_id = f"cb{callback_id}-{uuid4().hex[:12]}"
         with self.sessions() as session:
-            repo = CallbackRepository(session)
+            repo = self._repository(session)
             found = _existing(repo, callback_id, lock=True)
             device = self._device_of(AccountRepository(session), user)
             if found.is_open and not confirm_closed and not self.is_open(found.unit, at):
@@ -219,7 +219,7 @@ class CallbackService:
         """Requested calls (of ``pbx_units``), oldest first; stale ones are marked lost first."""
         now = self.now()
         with self.sessions() as session:
-            repo = CallbackRepository(session)
+            repo = self._repository(session)
             repo.lose_stale_calls(now - LOST_AFTER)
             found = repo.requested_calls(pbx_units, limit)
             session.commit()
@@ -236,7 +236,7 @@ class CallbackService:
     def mark_sent(self, channel_id: str) -> bool:
         """Take a requested call (committed before the Originate goes): False if taken already."""
         with self.sessions() as session:
-            taken = CallbackRepository(session).set_call_status(
+            taken = self._repository(session).set_call_status(
                 channel_id, (rules.REQUESTED,), rules.SENT
             )
             session.commit()
@@ -246,7 +246,7 @@ class CallbackService:
         """The agent answered a sent call: the citizen's phone rings now. False when the
         call is not ``sent`` (decided already, or never sent): nothing changes then."""
         with self.sessions() as session:
-            moved = CallbackRepository(session).set_call_status(
+            moved = self._repository(session).set_call_status(
                 channel_id, (rules.SENT,), rules.AGENT_ANSWERED
             )
             session.commit()
@@ -269,7 +269,7 @@ class CallbackService:
         when = self._at(at)
         limit = self.rules.max_attempts
         with self.sessions() as session:
-            repo = CallbackRepository(session)
+            repo = self._repository(session)
             callback_id = repo.callback_of_call(channel_id)
             if callback_id is None:
                 return None
@@ -287,13 +287,13 @@ class CallbackService:
     def sent_calls(self, pbx_units: Collection[str] | None = None) -> builtins.list[str]:
         """ChannelIds of calls sent (of ``pbx_units``) still without an outcome."""
         with self.sessions() as session:
-            return CallbackRepository(session).sent_calls(pbx_units)
+            return self._repository(session).sent_calls(pbx_units)
 
     def lose_stale_calls(self, now: datetime | None = None) -> int:
         """Placed calls requested more than LOST_AFTER ago without an outcome become lost."""
         at = self._at(now)
         with self.sessions() as session:
-            lost = CallbackRepository(session).lose_stale_calls(at - LOST_AFTER)
+            lost = self._repository(session).lose_stale_calls(at - LOST_AFTER)
             session.commit()
         return lost
 
@@ -309,7 +309,7 @@ class CallbackService:
         """Mark tasks that became overdue; the newly marked ones, for alerts (once each)."""
         at = self._at(now)
         with self.sessions() as session:
-            repo = CallbackRepository(session)
+            repo = self._repository(session)
             fresh = [c for c in repo.list(state=rules.OPEN, overdue_at=at) if c.overdue_at is None]
             marked = [rules.mark_overdue(c, at) for c in fresh]
             for callback in marked:
@@ -321,7 +321,7 @@ class CallbackService:
         """How many open tasks (of ``unit``) are past their deadline now: for /metrics."""
         at = self._at(now)
         with self.sessions() as session:
-            return CallbackRepository(session).count_overdue(at, unit)
+            return self._repository(session).count_overdue(at, unit)
 
     def purge(self, now: datetime | None = None) -> PurgeReport:
         """Erase numbers ``retention_days`` after a task closes, and of old calls (SPEC §11).
@@ -332,7 +332,7 @@ class CallbackService:
         at = self._at(now)
         cutoff = at - timedelta(days=self.registry.callbacks.retention_days)
         with self.sessions() as session:
-            retention = RetentionRepository(session)
+            retention = RetentionRepository(session, self.registry.timezone)
             expired = retention.expire_open(cutoff, at)
             tasks, their_calls = retention.erase_closed(cutoff, at)
             old_calls = retention.erase_old_calls(cutoff, at)
@@ -343,7 +343,7 @@ class CallbackService:
         """Missed calls in ``[start, end)`` that no task can acknowledge: withheld numbers."""
         counted = self.rules.outside_hours == rules.OUTSIDE_HOURS_CALLBACK
         with self.sessions() as session:
-            repo = CallbackRepository(session)
+            repo = self._repository(session)
             return repo.withheld_missed(unit, start, end, closed_count=counted)
 
     def _missed(
@@ -394,11 +394,15 @@ class CallbackService:
         """Load a task locked, apply a domain action, store it, commit: one transaction."""
         now = self.now()
         with self.sessions() as session:
-            repo = CallbackRepository(session)
+            repo = self._repository(session)
             repo.save(change(_existing(repo, callback_id, lock=True), now))
             stored = _existing(repo, callback_id)
             session.commit()
         return CallbackView(stored, stored.overdue(now))
+
+    def _repository(self, session: Session) -> CallbackRepository:
+        """The callback repository on ``session``, in the registry's zone (the roll-up)."""
+        return CallbackRepository(session, self.registry.timezone)
 
     def _at(self, now: datetime | None) -> datetime:
         """The given instant (aware), or the clock's."""

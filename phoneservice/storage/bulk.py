@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, NamedTuple, cast
 
-from sqlalchemy import Table, bindparam, func, select
+from sqlalchemy import Connection, Table, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 
@@ -32,3 +32,32 @@ def dialect_insert(table: Table, dialect: str) -> postgresql.Insert | sqlite.Ins
     if dialect == "sqlite":
         return sqlite.insert(table)
     raise NotImplementedError(f"no upsert for the {dialect} backend")
+
+
+def upsert_sums(
+    connection: Connection,
+    table: Table,
+    key: tuple[str, ...],
+    counts: Mapping[Any, int] | Mapping[Any, dict[str, int]],
+) -> None:
+    """``INSERT ... ON CONFLICT (key) DO UPDATE SET calls = calls + excluded.calls``.
+
+    A count is the table's one value column (``calls``, ``callbacks``); a dict gives a
+    value per column, each added alike. Rows go in key order, so concurrent writers lock
+    shared cells in the same order.
+    """
+    if not counts:
+        return
+    value = next(c.name for c in table.c if c.name not in key)
+    rows = [
+        {**cast(NamedTuple, k)._asdict(), **(n if isinstance(n, dict) else {value: n})}
+        for k, n in sorted(counts.items())
+    ]
+    dialect = connection.dialect.name
+    stmt = from_arrays(table, rows) if dialect == "postgresql" else dialect_insert(table, dialect)
+    added = {name: table.c[name] + stmt.excluded[name] for name in rows[0] if name not in key}
+    upserting = stmt.on_conflict_do_update(index_elements=list(key), set_=added)
+    if dialect == "postgresql":
+        connection.execute(upserting)
+    else:
+        connection.execute(upserting, rows)

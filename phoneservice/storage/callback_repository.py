@@ -3,14 +3,19 @@
 One open task per ``(caller_number, unit)`` is the partial unique index
 ``ux_callbacks_open_caller_number_unit``; :meth:`CallbackRepository.insert` uses it as
 its ``ON CONFLICT`` target, so two writers racing to open the same task cannot make two.
+Every write that may close, reopen or re-acknowledge a task keeps the callback roll-up
+in step in the same transaction (:class:`~phoneservice.storage.callback_rollup.CallbackRollup`),
+which needs the registry's time zone.
 """
 
 from __future__ import annotations
 
 import builtins
+from collections import Counter
 from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, case, func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,6 +32,7 @@ from phoneservice.domain.callbacks.rules import (
     Callback,
 )
 from phoneservice.domain.calls.records import ANSWERED, CLOSED
+from phoneservice.storage.callback_rollup import CallbackRollup
 from phoneservice.storage.callbacks import (
     ATTEMPTS,
     CALLBACKS,
@@ -48,8 +54,9 @@ _IN_CHUNK = 500  # ids per IN (...) list: well under every backend's parameter l
 class CallbackRepository:
     """Callback tasks, their evidence calls and their attempts."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, timezone: ZoneInfo | None = None) -> None:
         self._session = session
+        self._timezone = timezone  # the registry's: writes that change a task need it
 
     def insert(self, callback: Callback) -> int | None:
         """Store a new task; its id, or None when an open task for its pair exists already."""
@@ -59,6 +66,9 @@ class CallbackRepository:
             index_elements=["caller_number", "unit"], index_where=text(OPEN_ONLY)
         )
         found = self._session.execute(skipping.returning(CALLBACKS.c.id)).scalar_one_or_none()
+        if found is not None and callback.state != OPEN:  # stored closed: count it now
+            rollup = self._rollup()
+            rollup.move(Counter(), rollup.cells_of([int(found)]))
         return None if found is None else int(found)
 
     def add_evidence(self, callback_id: int, call_id: int) -> bool:
@@ -74,17 +84,24 @@ class CallbackRepository:
         if callback.id is None:
             raise ValueError("save() needs a stored task; insert() a new one")
         values = callback_values(callback)
-        self._session.execute(update(CALLBACKS).where(CALLBACKS.c.id == callback.id).values(values))
+        changed = update(CALLBACKS).where(CALLBACKS.c.id == callback.id).values(values)
         new = [attempt_values(callback.id, a) for a in callback.attempts if a.id is None]
-        if new:
-            self._session.execute(ATTEMPTS.insert(), new)
+        with self._rollup().changing([callback.id]):
+            self._session.execute(changed)
+            if new:
+                self._session.execute(ATTEMPTS.insert(), new)
 
     def update_attempt(self, attempt: Attempt) -> None:
         """Write a stored attempt's outcome, status and note back (a placed call was decided)."""
         if attempt.id is None:
             raise ValueError("update_attempt() needs a stored attempt")
         values = {"outcome": attempt.outcome, "status": attempt.status, "note": attempt.note}
-        self._session.execute(update(ATTEMPTS).where(ATTEMPTS.c.id == attempt.id).values(values))
+        owner = select(ATTEMPTS.c.callback_id).where(ATTEMPTS.c.id == attempt.id)
+        tasks = [int(found) for found in self._session.execute(owner).scalars()]
+        with self._rollup().changing(tasks):  # an outcome may acknowledge a closed task
+            self._session.execute(
+                update(ATTEMPTS).where(ATTEMPTS.c.id == attempt.id).values(values)
+            )
 
     def callback_of_call(self, channel_id: str) -> int | None:
         """The id of the task that placed the call with this ChannelId, or None."""
@@ -263,6 +280,12 @@ class CallbackRepository:
             for callback_id, missed, shorts in self._session.execute(query):
                 found[callback_id] = (int(missed), int(shorts or 0))
         return found
+
+    def _rollup(self) -> CallbackRollup:
+        """The callback roll-up in the registry's zone, which a writing repository needs."""
+        if self._timezone is None:
+            raise ValueError("changing callbacks needs the registry's time zone (the roll-up)")
+        return CallbackRollup(self._session.connection(), self._timezone)
 
     def _backend(self) -> str:
         """The session's dialect name (``sqlite``, ``postgresql``)."""

@@ -3,14 +3,17 @@
 :class:`RetentionRepository` erases personal data (SPEC §11) with a few set-based
 ``UPDATE`` statements: the columns of :data:`~phoneservice.storage.personal.PERSONAL_COLUMNS`
 (numbers, names, notes, reasons) go, statistics stay. Tasks left open past retention are
-first closed as ``expired`` (SPEC §13), so that no number is kept for ever.
+first closed as ``expired`` (SPEC §13), so that no number is kept for ever; the tasks
+closed so are counted into the callback roll-up in the same transaction.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import fields
 from datetime import datetime
 from typing import Any, cast
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
@@ -28,6 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from phoneservice.domain.callbacks.rules import EXPIRED, OPEN, UNREACHABLE, Attempt, Callback
+from phoneservice.storage.callback_rollup import CallbackRollup
 from phoneservice.storage.models import AttemptRow, CallbackCallRow, CallbackRow, CallRow
 from phoneservice.storage.personal import ERASED_AT, PERSONAL_COLUMNS, erased
 from phoneservice.storage.types import to_utc
@@ -72,14 +76,21 @@ def to_attempt(row: RowMapping) -> Attempt:
 class RetentionRepository:
     """Erases caller numbers and free text past retention; never touches a statistic."""
 
-    def __init__(self, session: Session) -> None:
+    def __init__(self, session: Session, timezone: ZoneInfo | None = None) -> None:
         self._session = session
+        self._timezone = timezone  # the registry's: expiring tasks counts them (roll-up)
 
     def expire_open(self, cutoff: datetime, now: datetime) -> int:
         """Close tasks opened at or before ``cutoff`` and still open as expired; how many."""
+        if self._timezone is None:
+            raise ValueError("expiring callbacks needs the registry's time zone (the roll-up)")
         old = and_(CALLBACKS.c.state == OPEN, CALLBACKS.c.created_at <= to_utc(cutoff))
         expire = update(CALLBACKS).where(old)
-        return self._rowcount(expire.values(state=UNREACHABLE, resolution=EXPIRED, closed_at=now))
+        expired = expire.values(state=UNREACHABLE, resolution=EXPIRED, closed_at=now)
+        ids = [int(i) for i in self._session.execute(expired.returning(CALLBACKS.c.id)).scalars()]
+        rollup = CallbackRollup(self._session.connection(), self._timezone)
+        rollup.move(Counter(), rollup.cells_of(ids))  # open before: counted nowhere
+        return len(ids)
 
     def erase_closed(self, cutoff: datetime, now: datetime) -> tuple[int, int]:
         """Erase tasks closed at or before ``cutoff``, or expired, and their calls; how many."""

@@ -130,6 +130,42 @@ class CallHourCellRow(SQLModel, table=True):
     calls: int
 
 
+LOAD_KEY = ("day", "unit", "hour_of_week")
+AGENT_KEY = ("day", "unit", "hour_of_week", "agent")
+
+
+class CallLoadCellRow(SQLModel, table=True):
+    """The staffing roll-up: queued calls in phone hours per local day, unit and local
+    hour of the week (calls with a unit and a queue only), kept like ``call_day_cells``.
+    """
+
+    __tablename__ = "call_load_cells"
+    __table_args__ = (PrimaryKeyConstraint(*LOAD_KEY, name="pk_call_load_cells"),)
+
+    day: date
+    unit: str
+    hour_of_week: int  # 0 is Monday 00:00-01:00 local time
+    calls: int
+    answered: int
+    talked: int  # answered calls with a known talk time
+    talk_s: int  # their talk time, summed
+    waited_s: int  # every call's wait in the queue (unknown: 0), summed
+    abandoned: int  # abandoned and timeout
+    agents: int  # agents who answered a call in this hour: its rows of call_agent_hours
+
+
+class CallAgentHourRow(SQLModel, table=True):
+    """An agent answered a queued call in phone hours in this local hour of the day."""
+
+    __tablename__ = "call_agent_hours"
+    __table_args__ = (PrimaryKeyConstraint(*AGENT_KEY, name="pk_call_agent_hours"),)
+
+    day: date
+    unit: str
+    hour_of_week: int
+    agent: str
+
+
 class SegmentRow(SQLModel, table=True):
     """One queue visit of a call, in order; deleted with its call."""
 
@@ -195,6 +231,14 @@ class CallbackRow(SQLModel, table=True):
         Index("ix_callbacks_state_due_at", "state", "due_at"),
         Index("ix_callbacks_unit_state", "unit", "state"),
         Index("ix_callbacks_closed_at", "closed_at"),
+        # Partial: the open tasks, which the report counts directly (the rest is rolled up).
+        Index(
+            "ix_callbacks_open_first_call_at",
+            "first_call_at",
+            "unit",
+            sqlite_where=text(OPEN_ONLY),
+            postgresql_where=text(OPEN_ONLY),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -213,6 +257,26 @@ class CallbackRow(SQLModel, table=True):
     cancel_reason: str | None = None  # free text: erased with the number
     overdue_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     number_erased_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+CALLBACK_KEY = ("day", "unit", "status", "ack_bucket")
+
+
+class CallbackDayCellRow(SQLModel, table=True):
+    """The callback roll-up: closed tasks per local date of their first missed call, unit,
+    final report status and bucket of the time to acknowledge (-1: never acknowledged).
+
+    Open tasks are not counted here (their status depends on the time of the report).
+    """
+
+    __tablename__ = "callback_day_cells"
+    __table_args__ = (PrimaryKeyConstraint(*CALLBACK_KEY, name="pk_callback_day_cells"),)
+
+    day: date  # local date of first_call_at, in the registry's time zone
+    unit: str
+    status: str  # on_time, late, unreachable, cancelled
+    ack_bucket: int  # lower edge in seconds (domain.reports.buckets.EDGES); -1: none
+    callbacks: int
 
 
 class CallbackCallRow(SQLModel, table=True):

@@ -6,9 +6,12 @@ from the daily roll-up (:mod:`phoneservice.storage.rollup`): its rows are the ce
 domain folds, counted per local day, so a report sums a few rows per unit and day over
 the range's dates (the periods of a split report are found with a balanced ``CASE`` tree
 over their first dates). Withheld numbers are counted from ``calls`` over a partial
-index, because the retention purge changes them. The callbacks pass counts each report
-status; PostgreSQL adds the median time to acknowledge (``percentile_cont`` with
-grouping sets), SQLite returns a histogram of it for the domain to read.
+index, because the retention purge changes them. The callbacks pass reads the closed
+tasks from the callback roll-up (:mod:`phoneservice.storage.callback_rollup`: per local
+day, unit, final status and bucket of the time to acknowledge) and the open ones, whose
+status depends on the time of the report, from ``callbacks`` over a partial index; the
+median time to acknowledge is interpolated within its bucket
+(:mod:`phoneservice.domain.reports.buckets`).
 
 The same two passes computed from ``calls`` themselves, the reference the roll-up is
 tested against, are in the test suite (``tests/storage/direct_reports.py``).
@@ -16,7 +19,7 @@ tested against, are in the test suite (``tests/storage/direct_reports.py``).
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -25,21 +28,18 @@ from sqlalchemy import (
     BigInteger,
     ColumnElement,
     Integer,
-    Subquery,
     Table,
-    and_,
     case,
     cast,
     func,
     literal,
-    null,
     select,
-    tuple_,
 )
 from sqlalchemy.orm import Session
 
-from phoneservice.domain.callbacks.rules import CANCELLED, DONE, EXPIRED, OPEN, UNREACHABLE
+from phoneservice.domain.callbacks.rules import OPEN
 from phoneservice.domain.calls.records import ANSWERED
+from phoneservice.domain.reports.buckets import NOT_ACKNOWLEDGED, bucket_median, bucket_of
 from phoneservice.domain.reports.cells import (
     ALL_UNITS,
     CALLBACK_STATUSES,
@@ -49,15 +49,15 @@ from phoneservice.domain.reports.cells import (
     ReportData,
     WithheldCell,
 )
-from phoneservice.domain.reports.percentiles import percentile
 from phoneservice.domain.reports.periods import Period
 from phoneservice.domain.reports.rollup import unit_of, wait_of
-from phoneservice.storage.callbacks import ATTEMPTS, CALLBACKS, CALLS
+from phoneservice.storage.callback_rollup import CALLBACK_CELLS, task_facts
+from phoneservice.storage.callbacks import CALLBACKS, CALLS
 from phoneservice.storage.rollup import DAY_CELLS, HOUR_CELLS
 from phoneservice.storage.types import to_utc
 
 Medians = dict[tuple[int | None, str], float]
-MEDIAN = 0.5
+_ACKNOWLEDGED = "acknowledged"  # the count of acknowledged tasks, beside the statuses
 
 
 class ReportRepository:
@@ -97,7 +97,7 @@ class ReportRepository:
     def _summed(
         self, table: Table, keys: list[Any], periods: Sequence[Period], unit: str | None
     ) -> list[tuple[Any, ...]]:
-        """``(period, *keys, calls)`` summed over the roll-up's days of the range.
+        """``(period, *keys, count)`` summed over the roll-up's days of the range.
 
         The period is a key only when the range is split: a tree over the first dates.
         """
@@ -105,9 +105,10 @@ class ReportRepository:
         firsts = [p.first for p in periods]
         period = [_tree(day, firsts, 0, len(periods)).label("period")] if split else []
         terms = [day >= periods[0].first, day <= periods[-1].last, *_of_unit(table.c.unit, unit)]
-        cells = select(*period, *keys, table.c.calls).where(*terms).subquery("cells")
-        columns = [column for column in cells.c if column.name != "calls"]
-        query = select(*columns, func.sum(cells.c.calls)).group_by(*columns)
+        value = table.c.callbacks if table is CALLBACK_CELLS else table.c.calls
+        cells = select(*period, *keys, value.label("n")).where(*terms).subquery("cells")
+        columns = [column for column in cells.c if column.name != "n"]
+        query = select(*columns, func.sum(cells.c.n)).group_by(*columns)
         found = _counts(self._session.execute(query))
         return [(int(row[0]), *row[1:]) for row in found] if split else [(0, *r) for r in found]
 
@@ -127,47 +128,50 @@ class ReportRepository:
     def callbacks(
         self, periods: Sequence[Period], unit: str | None, now: datetime
     ) -> tuple[list[CallbackCell], Medians]:
-        """Callbacks counted per period, unit and status, and the medians to acknowledge."""
-        tasks = self._tasks(periods, unit)
-        ack = _acknowledged_at(tasks)
-        seconds = self._epoch(ack) - self._epoch(tasks.c.first_call_at)
-        counts = [*(func.count().filter(term) for term in _statuses(tasks, now)), func.count(ack)]
-        if self._dialect == "postgresql":
-            return self._callbacks_with_medians(tasks, counts, seconds, len(periods) > 1)
-        keys = [tasks.c.period, tasks.c.unit]
-        cells = self._session.execute(select(*keys, *counts).group_by(*keys))
-        histogram = select(*keys, seconds, func.count()).where(ack.is_not(None))
-        return [_callback_cell(row) for row in cells], _medians(
-            self._session.execute(histogram.group_by(*keys, seconds))
-        )
+        """Callbacks counted per period, unit and status, and the medians to acknowledge.
 
-    def _callbacks_with_medians(
-        self, tasks: Subquery, counts: list[Any], seconds: ColumnElement[Any], split: bool
-    ) -> tuple[list[CallbackCell], Medians]:
-        """One pass: counts per (period, unit) and ``percentile_cont(0.5)`` per (period,
-        unit), per period, per unit and over all, by grouping sets (a rollup of units when
-        the range is one period: then a unit's period is its whole range).
+        Closed tasks come from the callback roll-up, open ones (overdue or pending at
+        ``now``) from ``callbacks`` over a partial index; both as counts per bucket of the
+        time to acknowledge, from which the domain interpolates the medians.
         """
-        period, unit = tasks.c.period, tasks.c.unit
-        sets = (
-            func.grouping_sets(tuple_(period, unit), tuple_(period), tuple_(unit), tuple_())
-            if split
-            else func.rollup(unit)
-        )
-        median = func.percentile_cont(MEDIAN).within_group(seconds)
-        first = period if split else literal(0)
-        flags = [func.grouping(period) if split else literal(0), func.grouping(unit)]
-        query = select(first, unit, *flags, *counts, median).group_by(sets)
-        cells: list[CallbackCell] = []
-        medians: Medians = {}
-        for row in self._session.execute(query):
-            p, u, all_periods, all_units, *figures, value = row
-            if not (all_periods or all_units):
-                cells.append(_callback_cell((p, u, *figures)))
-            for key in _median_keys(p, u, all_periods, all_units, split):
-                if value is not None:
-                    medians[key] = float(value)
-        return cells, medians
+        rows = [*self._closed_callbacks(periods, unit), *self._open_callbacks(periods, unit, now)]
+        counts: defaultdict[tuple[int, str], Counter[str]] = defaultdict(Counter)
+        histograms: defaultdict[tuple[int | None, str], Counter[int]] = defaultdict(Counter)
+        for period, task_unit, status, bucket, n in rows:
+            counts[period, task_unit][status] += n
+            counts[period, task_unit][_ACKNOWLEDGED] += 0 if bucket == NOT_ACKNOWLEDGED else n
+            for key in _median_keys(period, task_unit):
+                histograms[key][bucket] += n
+        cells = [
+            CallbackCell(p, u, {s: found[s] for s in CALLBACK_STATUSES}, found[_ACKNOWLEDGED])
+            for (p, u), found in sorted(counts.items())
+        ]
+        medians = {key: bucket_median(h.items()) for key, h in histograms.items()}
+        return cells, {key: value for key, value in medians.items() if value is not None}
+
+    def _closed_callbacks(
+        self, periods: Sequence[Period], unit: str | None
+    ) -> list[tuple[int, str, str, int, int]]:
+        """``(period, unit, status, bucket, tasks)`` of the closed tasks, from the roll-up."""
+        k = CALLBACK_CELLS.c
+        found = self._summed(CALLBACK_CELLS, [k.unit, k.status, k.ack_bucket], periods, unit)
+        return [(p, str(u), str(s), int(b), n) for p, u, s, b, n in found]
+
+    def _open_callbacks(
+        self, periods: Sequence[Period], unit: str | None, now: datetime
+    ) -> list[tuple[int, str, str, int, int]]:
+        """``(period, unit, status, bucket, tasks)`` of the open tasks, from ``callbacks``."""
+        t = task_facts().where(CALLBACKS.c.state == OPEN).subquery("open_tasks").c
+        overdue = case((t.due_at < to_utc(now), "overdue"), else_="pending")
+        seconds = self._epoch(t.attempted_at) - self._epoch(t.first_call_at)
+        keys = [_period_case(t.first_call_at, periods).label("period"), t.unit, overdue, seconds]
+        terms = [*_in_range(t.first_call_at, periods), *_of_unit(t.unit, unit)]
+        rows = select(*keys).where(*terms).subquery("keys")
+        found: Any = self._session.execute(select(*rows.c, func.count()).group_by(*rows.c))
+        return [
+            (int(p), str(u), str(s), bucket_of(None if w is None else int(w)), int(n))
+            for p, u, s, w, n in found
+        ]
 
     def _counted(
         self,
@@ -188,31 +192,6 @@ class ReportRepository:
         columns = list(rows.subquery("cells").c)
         found = self._session.execute(select(*columns, func.count()).group_by(*columns))
         return [(int(row[0]), *row[1:]) if split else (0, *row) for row in found]
-
-    def _tasks(self, periods: Sequence[Period], unit: str | None) -> Subquery:
-        """The callbacks whose first missed call is in range, with their first real attempt."""
-        cb, at = CALLBACKS.c, ATTEMPTS.c
-        first = (
-            select(at.callback_id, func.min(at.at).label("attempted_at"))
-            .where(at.outcome.is_not(None))
-            .group_by(at.callback_id)
-            .subquery("first_attempts")
-        )
-        query = (
-            select(
-                _period_case(cb.first_call_at, periods).label("period"),
-                cb.unit,
-                cb.state,
-                cb.due_at,
-                cb.closed_at,
-                cb.resolution,
-                cb.first_call_at,
-                first.c.attempted_at,
-            )
-            .select_from(CALLBACKS.outerjoin(first, first.c.callback_id == cb.id))
-            .where(*_in_range(cb.first_call_at, periods), *_of_unit(cb.unit, unit))
-        )
-        return query.subquery("tasks")
 
     def _epoch(self, column: ColumnElement[Any]) -> ColumnElement[int]:
         """Whole seconds since the Unix epoch of an instant column, rounded down."""
@@ -246,63 +225,15 @@ def _tree(column: ColumnElement[Any], starts: Sequence[Any], low: int, high: int
     return case((column < starts[middle], earlier), else_=later)
 
 
-def _statuses(tasks: Subquery, now: datetime) -> list[ColumnElement[bool]]:
-    """The test of each report status at ``now``, in the order of ``CALLBACK_STATUSES``."""
-    t, at = tasks.c, to_utc(now)
-    found = {
-        "on_time": and_(t.state == DONE, t.closed_at <= t.due_at),
-        "late": and_(t.state == DONE, t.closed_at > t.due_at),
-        "overdue": and_(t.state == OPEN, t.due_at < at),
-        "pending": and_(t.state == OPEN, t.due_at >= at),
-        "unreachable": t.state == UNREACHABLE,
-        "cancelled": t.state == CANCELLED,
-    }
-    return [found[status] for status in CALLBACK_STATUSES]
-
-
-def _acknowledged_at(tasks: Subquery) -> ColumnElement[Any]:
-    """The first real attempt to call the citizen or the closing, whichever came first.
-
-    The purge closing an expired task acknowledges nothing: only its attempts count.
-    """
-    attempted = tasks.c.attempted_at
-    closed = case((tasks.c.resolution == EXPIRED, null()), else_=tasks.c.closed_at)
-    return case(
-        (attempted.is_(None), closed),
-        (closed.is_(None), attempted),
-        (attempted < closed, attempted),
-        else_=closed,
-    )
-
-
 def _counts(rows: Any) -> list[tuple[Any, ...]]:
     """Rows whose last column is a sum, with that sum as an ``int`` (PostgreSQL: numeric)."""
     return [(*row[:-1], int(row[-1])) for row in rows]
 
 
-def _callback_cell(row: Any) -> CallbackCell:
-    """``(period, unit, count per status..., acknowledged)`` as a cell."""
-    period, unit, *counts, acknowledged = row
-    statuses = {s: int(n) for s, n in zip(CALLBACK_STATUSES, counts, strict=True)}
-    return CallbackCell(int(period), str(unit), statuses, int(acknowledged))
+def _median_keys(period: int, unit: str) -> list[tuple[int | None, str]]:
+    """The medians a task counts in: its period's and the range's, its unit's and all.
 
-
-def _median_keys(
-    period: Any, unit: Any, all_periods: int, all_units: int, split: bool
-) -> list[tuple[int | None, str]]:
-    """The keys a grouping-sets row answers; unsplit, a period's figure is the range's."""
-    key_unit = ALL_UNITS if all_units else str(unit)
-    if split:
-        return [(None if all_periods else int(period), key_unit)]
-    return [(0, key_unit), (None, key_unit)]
-
-
-def _medians(rows: Any) -> Medians:
-    """Medians from ``(period, unit, seconds, count)`` rows, per key and merged (SQLite)."""
-    histograms: defaultdict[tuple[int | None, str], list[tuple[float, int]]]
-    histograms = defaultdict(list)
-    for period, unit, seconds, count in rows:
-        for key in ((period, unit), (period, ALL_UNITS), (None, unit), (None, ALL_UNITS)):
-            histograms[key].append((float(seconds), int(count)))
-    found = {key: percentile(values, MEDIAN) for key, values in histograms.items()}
-    return {key: value for key, value in found.items() if value is not None}
+    Unsplit, the one period is the range: its figures are the range's.
+    """
+    periods: list[int | None] = [period, None]
+    return [(p, u) for p in periods for u in (unit, ALL_UNITS)]

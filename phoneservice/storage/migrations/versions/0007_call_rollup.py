@@ -11,7 +11,7 @@ the registry's time zone, which a migration does not know: ``upgrade(url,
 timezone=...)`` hands it over through the Alembic config attributes, and without it the
 backfill counts UTC days (``phoneservice db rebuild-rollup`` recomputes it for the
 registry's zone). The backfill is not frozen like the tables: it is
-``phoneservice.storage.rollup.backfill``, so that it counts exactly as the write path
+``phoneservice.storage.rollup.backfill_calls``, so that it counts exactly as the write path
 does. If a later migration changes these tables, give this one a copy of it.
 """
 
@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from alembic import context, op
 
-from phoneservice.storage.rollup import backfill
+from phoneservice.storage.rollup import backfill_calls
 
 revision: str = "0007"
 down_revision: str | None = "0006"
@@ -50,7 +50,7 @@ def upgrade() -> None:
         sqlite_where=sa.text(WITHHELD),
     )
     create_rollup()
-    backfill(op.get_bind(), _timezone())
+    backfill_calls(op.get_bind(), _timezone())
 
 
 def create_rollup() -> None:
