@@ -64,7 +64,7 @@ def measure(engine: Engine, registry_path: Path, rounds: int) -> None:
 
     def loads(first: date, last: date, unit: str | None) -> list:  # type: ignore[type-arg]
         with sessions() as session:
-            return LoadRepository(session, registry.timezone).cells(first, last, unit)
+            return LoadRepository(session).cells(first, last, unit)
 
     service = EvaluationService(reports, loads, registry, lambda: now)
     with engine.connect() as connection:
