@@ -24,8 +24,8 @@ from phoneservice.domain.evaluation.model import (
     UnitEvaluation,
 )
 from phoneservice.domain.localtime import iso
-from phoneservice.domain.reports.definitions import FIGURES, GENERAL
-from phoneservice.domain.reports.figures import WAIT_PERCENTILE, ReportParameters
+from phoneservice.domain.reports.definitions import filled_definitions
+from phoneservice.domain.reports.figures import ReportParameters
 from phoneservice.present.reports import week_grid
 
 _RATE_DIGITS, _SECONDS_DIGITS, _COUNT_DIGITS = 4, 1, 2
@@ -94,13 +94,7 @@ def evaluation_definitions(evaluation: Evaluation, params: ReportParameters) -> 
     filled = definition_values(evaluation, params)
     thresholds = {u.unit: u.threshold_s for u in evaluation.units if u.unit}
     return {
-        "timezone": params.timezone.key,
-        "threshold_s": params.default_threshold_s,
-        "thresholds_s": thresholds,
-        "short_abandon_s": params.short_abandon_s,
-        "wait_percentile": WAIT_PERCENTILE,
-        **{key: text % filled for key, text in GENERAL.items()},
-        "figures": {key: text % filled for key, text in FIGURES.items()},
+        **filled_definitions(params, filled, thresholds),
         "evaluation": {key: text % filled for key, text in EVALUATION_FIGURES.items()},
     }
 

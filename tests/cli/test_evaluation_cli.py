@@ -8,22 +8,11 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from tests.cli.test_report_cli import stored as stored  # the fixed week, for the CLI
 from tests.conftest import run_cli
-from tests.services.test_ingest import LAB_REGISTRY
-from tests.services.test_reports import REPORTED_AT, build_office, fill_week
+from tests.services.test_reports import REPORTED_AT
 
 PERIOD = ["evaluation", "--from", "2026-11-16", "--to", "2026-11-20"]
-
-
-@pytest.fixture
-def stored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, database_url: str) -> None:
-    """The fixed week of tests/services/test_reports.py in the database the command line uses."""
-    config = tmp_path / "lab.toml"
-    config.write_text(LAB_REGISTRY, encoding="utf-8")
-    monkeypatch.setenv("PHONESERVICE_CONFIG", str(config))
-    monkeypatch.setenv("PHONESERVICE_DATABASE_URL", database_url)
-    for office in build_office(database_url):
-        fill_week(office)
 
 
 def evaluation(*argv: str) -> tuple[int, str, str]:
