@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from phoneservice.domain.evaluation.model import Month, StaffingHour
 
 WIDTH, HEIGHT = 640, 220  # the trend's view box
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 36  # room for the axes' labels
+LEFT, RIGHT, TOP, BOTTOM = 56, 12, 12, 40  # room for the axes' labels
 LEVELS = 5  # the heatmap's darkest level
 # The chart's colours as presentation attributes too: WeasyPrint's SVG renderer does not
 # apply the page's stylesheet to the shapes (the page's CSS, where it does, agrees).
