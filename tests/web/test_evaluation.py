@@ -226,3 +226,12 @@ def test_bad_parameters_are_json_errors(
     body = response.get_json()
     assert set(body) == {"error", "detail"}
     assert body["error"] == error and detail in body["detail"]
+
+
+def test_the_page_ends_with_the_definitions_of_its_figures(site: Site) -> None:
+    body = page(site.staff, f"/evaluation?{QUERY}&unit=jobcenter")
+    shown = text_of(body[body.index('id="definitions"') :])
+    assert "Svarprocent i telefontiden = besvarede opkald i telefontiden" in shown
+    assert "Forrige periode: lige så mange dage" in shown and "2024-11-01" in shown
+    english = site.staff.get(f"/evaluation?{QUERY}", headers={"Accept-Language": "en"})
+    assert "Previous period: as many days" in english.get_data(as_text=True)

@@ -16,6 +16,7 @@ from flask import has_request_context, render_template
 from flask_babel import force_locale
 
 from phoneservice.domain.evaluation.model import GOAL_KEYS, SHARE_GOALS, Evaluation
+from phoneservice.domain.reports.definitions import FIGURES, GENERAL
 from phoneservice.domain.reports.figures import ReportParameters
 from phoneservice.present.evaluation import (
     DAY_NAMES,
@@ -28,6 +29,15 @@ from phoneservice.web.evaluation import charts
 if TYPE_CHECKING:
     from phoneservice.bootstrap import Services
 
+# The report's definitions of the figures the evaluation shows, then its own.
+SHOWN_DEFINITIONS = (
+    *((key, GENERAL[key]) for key in ("period", "threshold", "short_abandon", "empty")),
+    *(
+        (key, FIGURES[key])
+        for key in ("answer_rate", "service_level", "wait_p90_s", "on_time_rate", "ack_median_s")
+    ),
+    *EVALUATION_FIGURES.items(),
+)
 STATIC = Path(__file__).resolve().parent.parent / "static"
 PRINTED_CSS = ("board.css", "staff.css", "reports.css", "evaluation.css", "evaluation-print.css")
 PDF_LANGUAGE = "da"
@@ -43,7 +53,7 @@ def context(found: Evaluation | None, params: ReportParameters | None) -> dict[s
         "share_goals": SHARE_GOALS,
         "goal_keys": GOAL_KEYS,
         "day_names": DAY_NAMES,
-        "definitions": [(key, text, filled) for key, text in EVALUATION_FIGURES.items()],
+        "definitions": [(key, text, filled) for key, text in SHOWN_DEFINITIONS],
         "pdf": False,
     }
 
