@@ -47,13 +47,21 @@ def cmd_evaluation(args: argparse.Namespace, settings: Settings, clock: Clock) -
     if args.pdf:
         from phoneservice.web.evaluation.document import evaluation_pdf
 
-        Path(args.pdf).write_bytes(evaluation_pdf(found, evaluation, args.unit))
+        _write(Path(args.pdf), evaluation_pdf(found, evaluation, args.unit))
     if args.json:
         shape = evaluation_shape(evaluation, found.reports.parameters(), args.unit)
         print(json.dumps(shape, ensure_ascii=False, indent=2))
     else:
         print("\n".join(text_lines(evaluation)))
     return EXIT_OK
+
+
+def _write(path: Path, document: bytes) -> None:
+    """Write the PDF; a path that cannot be written is invalid input (exit 2)."""
+    try:
+        path.write_bytes(document)
+    except OSError as exc:
+        raise UsageError(f"--pdf: cannot write {path}: {exc.strerror}") from exc
 
 
 def text_lines(evaluation: Evaluation) -> Iterator[str]:

@@ -56,6 +56,12 @@ def test_pdf_writes_the_document(stored: None, tmp_path: Path) -> None:
     assert "Svarprocent i telefontiden" in text and "Tilbagekald" in text
 
 
+def test_a_pdf_that_cannot_be_written_exits_2(stored: None, tmp_path: Path) -> None:
+    code, out, err = evaluation("--pdf", str(tmp_path / "no-such-folder" / "e.pdf"))
+    assert (code, out) == (2, "")
+    assert "--pdf: cannot write" in err
+
+
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
