@@ -22,7 +22,12 @@ from phoneservice.domain.evaluation.model import SHARE_GOALS, Evaluation, Figure
 from phoneservice.domain.evaluation.model import UnitEvaluation as Unit
 from phoneservice.domain.localtime import iso
 from phoneservice.domain.reports.periods import ReportError
-from phoneservice.present.evaluation import DAY_NAMES, GOAL_LABELS, evaluation_shape
+from phoneservice.present.evaluation import (
+    DAY_NAMES,
+    GOAL_LABELS,
+    evaluation_shape,
+    shown_units,
+)
 from phoneservice.settings import Settings
 
 
@@ -70,7 +75,7 @@ def text_lines(evaluation: Evaluation) -> Iterator[str]:
     yield f"Evaluering for {evaluation.municipality}: {first} til og med {last}"
     yield f"Forrige periode: {evaluation.previous_first} til og med {evaluation.previous_last}"
     yield f"Lavet {iso(evaluation.generated_at)}"
-    shown = [u for u in evaluation.units if u.calls or u.previous_calls]
+    shown = shown_units(evaluation)
     if quiet := len(evaluation.units) - len(shown):
         yield f"Enheder uden opkald i begge perioder er udeladt ({quiet})."
     for unit in (*shown, evaluation.total):

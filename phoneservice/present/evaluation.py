@@ -112,6 +112,11 @@ def definition_values(evaluation: Evaluation, params: ReportParameters) -> dict[
     }
 
 
+def shown_units(evaluation: Evaluation) -> list[UnitEvaluation]:
+    """The units a person is shown: those with calls in this period or the previous one."""
+    return [u for u in evaluation.units if u.calls or u.previous_calls]
+
+
 def evaluation_shape(
     evaluation: Evaluation, params: ReportParameters, unit: str | None = None
 ) -> dict[str, Any]:

@@ -23,6 +23,7 @@ from phoneservice.present.evaluation import (
     EVALUATION_FIGURES,
     GOAL_LABELS,
     definition_values,
+    shown_units,
 )
 from phoneservice.web.evaluation import charts
 
@@ -48,6 +49,7 @@ def context(found: Evaluation | None, params: ReportParameters | None) -> dict[s
     filled = {} if found is None or params is None else definition_values(found, params)
     return {
         "evaluation": found,
+        "shown": [] if found is None else shown_units(found),
         "charts": charts,
         "goal_labels": GOAL_LABELS,
         "share_goals": SHARE_GOALS,
