@@ -23,8 +23,17 @@ GOALS = Goals(answer_rate=0.8, service_level=0.8, acknowledged_on_time=0.9, max_
 
 
 def with_goals(registry: Registry, goals: Goals = GOALS) -> Registry:
-    """``registry`` with default goals for every unit (until ``[goals]`` is in the registry)."""
+    """``registry`` (a copy: pass one) with ``goals`` for every unit and the total.
+
+    Until ``[goals]`` is read from the registry file the attributes are set here; where
+    a unit already carries ``goals`` it gets a copy of itself with these.
+    """
     object.__setattr__(registry, "goals", goals)
+    units = {
+        key: replace(unit, goals=goals) if hasattr(unit, "goals") else unit
+        for key, unit in registry.units.items()
+    }
+    object.__setattr__(registry, "units", units)
     return registry
 
 
