@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
@@ -31,11 +31,13 @@ if TYPE_CHECKING:  # imported when first used: SQLAlchemy and argon2 are slow to
 
     from phoneservice.domain.calls.queuelog import QueueLogCalls
     from phoneservice.domain.calls.tracker import CallTracker
+    from phoneservice.domain.evaluation.model import LoadCell
     from phoneservice.services.accounts import AccountService, Pruned
     from phoneservice.services.audit import AuditService
     from phoneservice.services.callbacks import CallbackService, PurgeReport
     from phoneservice.services.calllog import CallLog, QueueLogReader, Store
     from phoneservice.services.calls import CallService
+    from phoneservice.services.evaluation import EvaluationService
     from phoneservice.services.identity import IdentityService
     from phoneservice.services.ingest import Recordings
     from phoneservice.services.monitoring import MonitoringService, PbxStateService
@@ -304,6 +306,20 @@ class Services:
 
         cache = self._once("report_cache", ReportCache)
         return ReportService(self.sessions, self.registry, self.clock, cache=cache)
+
+    @property
+    def evaluations(self) -> EvaluationService:
+        """The service evaluation (SPEC §13) over the registry in use now."""
+        from phoneservice.services.evaluation import EvaluationService
+
+        return EvaluationService(self.reports, self.load_cells, self.registry, self.clock)
+
+    def load_cells(self, first: date, last: date, unit: str | None) -> list[LoadCell]:
+        """The staffing roll-up's cells of ``first``-``last`` (one unit, or all)."""
+        from phoneservice.storage.loads import LoadRepository
+
+        with self.sessions() as session:
+            return LoadRepository(session).cells(first, last, unit)
 
     def monitoring(self, cache_seconds: float | None = None) -> MonitoringService:
         """The reader of counts and AMI state (``/readyz``, ``/metrics``), made once."""

@@ -51,6 +51,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "callbacks": ("callbacks", "callback tasks"),
     "purge": ("callbacks", "run the retention purge now"),
     "report": ("report", "the figures"),
+    "evaluation": ("evaluation", "the service evaluation: goals against the previous period"),
     "worker": (
         "processes",
         "scheduler and AMI connections (one active worker per database, others wait)",

@@ -85,6 +85,7 @@ def _register(app: Flask) -> None:
     from phoneservice.web import auth, errors, i18n, inputs, oidc, profile
     from phoneservice.web.board import api, directory
     from phoneservice.web.board import pages as board
+    from phoneservice.web.evaluation import pages as evaluation
     from phoneservice.web.ops import health, metrics
     from phoneservice.web.reports import pages as reports
 
@@ -103,6 +104,7 @@ def _register(app: Flask) -> None:
     app.register_blueprint(health.blueprint)
     app.register_blueprint(metrics.blueprint)
     app.register_blueprint(reports.blueprint)
+    app.register_blueprint(evaluation.blueprint)
     errors.register(app)
     app.after_request(_security_headers)
 

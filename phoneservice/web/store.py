@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from phoneservice.services.audit import AuditService
     from phoneservice.services.callbacks import CallbackService
     from phoneservice.services.calls import CallService
+    from phoneservice.services.evaluation import EvaluationService
     from phoneservice.services.identity import IdentityService
     from phoneservice.services.overrides import OverrideService
     from phoneservice.services.reports import ReportService
@@ -76,3 +77,8 @@ def overrides() -> OverrideService:
 def reports() -> ReportService:
     """The figures over the registry in use now."""
     return services().reports
+
+
+def evaluations() -> EvaluationService:
+    """The service evaluation over the registry in use now."""
+    return services().evaluations

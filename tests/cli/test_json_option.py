@@ -28,6 +28,7 @@ HONOURED = [
     ["calls", "--from", "2026-11-22"],
     ["callbacks"],
     ["report", "--from", "2026-11-22", "--to", "2026-11-22"],
+    ["evaluation", "--from", "2026-11-22", "--to", "2026-11-22"],
     ["user", "add", "anne", "--password-stdin"],
     ["user", "passwd", "anne", "--password-stdin"],
     ["user", "device", "anne", "PJSIP/anne"],

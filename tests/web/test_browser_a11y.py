@@ -18,6 +18,7 @@ import pytest
 
 from phoneservice.registry import Registry
 from phoneservice.storage.migrate import upgrade
+from tests.evaluation_data import with_goals
 from tests.services.test_reports import REPORTED_AT, build_office, fill_week
 from tests.staff import PASSWORD, add_user, staff_app
 from tests.web.browsing import BROWSER_MARKS, served
@@ -57,6 +58,7 @@ PAGES = {
     "profile": Page("/profile"),
     "callbacks": Page("/callbacks"),
     "reports": Page("/reports?from=2026-11-16&to=2026-11-20"),
+    "evaluation": Page("/evaluation?from=2026-11-01&to=2026-11-30"),
     "admin": Page("/admin"),
     "admin-user": Page("/admin/users/ida"),
     "admin-token": Page("/admin#tokens"),  # the secret's page: issued with the form
@@ -78,7 +80,8 @@ def server(shipped: Registry, tmp_path_factory: pytest.TempPathFactory) -> Itera
     for office in build_office(url, shipped):
         fill_week(office)
         add_user(url, lambda: REPORTED_AT, "ida", "admin", device="PJSIP/ida")
-        with served(staff_app(url, shipped, lambda: REPORTED_AT)) as base:
+        app = staff_app(url, with_goals(shipped), lambda: REPORTED_AT)
+        with served(app) as base:
             yield base
 
 

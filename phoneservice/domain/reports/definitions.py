@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from phoneservice.domain.reports.figures import WAIT_PERCENTILE
+from phoneservice.domain.reports.figures import WAIT_PERCENTILE, ReportParameters
 from phoneservice.domain.reports.report import Report
 
 
@@ -133,8 +133,14 @@ def values(report: Report) -> dict[str, Any]:
 
 def definitions(report: Report) -> dict[str, Any]:
     """The ``definitions`` member of ``report --json``: parameters and every text, filled."""
-    params, filled = report.params, values(report)
     thresholds = {row.unit: row.threshold_s for row in report.whole.units if row.unit}
+    return filled_definitions(report.params, values(report), thresholds)
+
+
+def filled_definitions(
+    params: ReportParameters, filled: dict[str, Any], thresholds: dict[str, int | None]
+) -> dict[str, Any]:
+    """The parameters and every text filled from ``filled`` (also the evaluation's JSON)."""
     return {
         "timezone": params.timezone.key,
         "threshold_s": params.default_threshold_s,

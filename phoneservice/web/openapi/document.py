@@ -221,7 +221,7 @@ PATHS: dict[str, Any] = {
 
 def document() -> dict[str, Any]:
     """The whole document, a fresh copy on each call."""
-    from phoneservice.web.openapi import overrides, reports, staff
+    from phoneservice.web.openapi import evaluation, overrides, reports, staff
 
     return copy.deepcopy(
         {
@@ -234,9 +234,21 @@ def document() -> dict[str, Any]:
                 "session (see securitySchemes). Errors are JSON {error, detail}: 400 for a "
                 "bad parameter, 404 for an unknown unit or route, 405 for a wrong method.",
             },
-            "paths": {**PATHS, **staff.PATHS, **overrides.PATHS, **reports.PATHS},
+            "paths": {
+                **PATHS,
+                **staff.PATHS,
+                **overrides.PATHS,
+                **reports.PATHS,
+                **evaluation.PATHS,
+            },
             "components": {
-                "schemas": {**SCHEMAS, **staff.SCHEMAS, **overrides.SCHEMAS, **reports.SCHEMAS},
+                "schemas": {
+                    **SCHEMAS,
+                    **staff.SCHEMAS,
+                    **overrides.SCHEMAS,
+                    **reports.SCHEMAS,
+                    **evaluation.SCHEMAS,
+                },
                 "parameters": {
                     **_PARAMETERS,
                     **staff.PARAMETERS,
