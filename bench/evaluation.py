@@ -26,15 +26,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
 
 from sqlalchemy import Engine, make_url, text  # noqa: E402
 
+from bench.report import bench_registry, fill, timed  # noqa: E402
 from phoneservice.registry import load_registry  # noqa: E402
 from phoneservice.services.reports import ReportService  # noqa: E402
 from phoneservice.storage.engine import create_engine_for, session_factory  # noqa: E402
 from phoneservice.storage.migrate import upgrade  # noqa: E402
-from report import bench_registry, fill, timed  # noqa: E402
 
 SCHEMA = "bench_evaluation"
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
