@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Engine, make_url, text  # noqa: E402
 
-from bench.report import bench_registry, fill, timed  # noqa: E402
+from bench.report import bench_registry, expire, fill, timed  # noqa: E402
 from phoneservice.registry import load_registry  # noqa: E402
 from phoneservice.services.reports import ReportService  # noqa: E402
 from phoneservice.storage.engine import create_engine_for, session_factory  # noqa: E402
@@ -38,6 +38,7 @@ from phoneservice.storage.migrate import upgrade  # noqa: E402
 SCHEMA = "bench_evaluation"
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 FIRST, LAST = date(2025, 1, 1), date(2026, 12, 31)
+NOW = datetime(2027, 1, 15, tzinfo=UTC)
 DAYS = (LAST - FIRST).days + 1
 ONE_YEAR = (
     "SELECT count(*) FROM calls "
@@ -57,7 +58,7 @@ def measure(engine: Engine, registry_path: Path, rounds: int) -> None:
     from phoneservice.storage.loads import LoadRepository
 
     registry = load_registry(registry_path, date(2026, 6, 1))
-    now = datetime(2027, 1, 15, tzinfo=UTC)
+    now = NOW
     sessions = session_factory(engine)
     reports = ReportService(sessions, registry, lambda: now)
 
@@ -98,6 +99,10 @@ def main() -> None:
         fill(engine, args.calls, DAYS)
     else:
         upgrade(schema_url(args.url))  # a kept schema gets newer roll-ups by their backfill
+        if expire(engine, NOW):
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                for table in ("callbacks", "callback_day_cells"):
+                    connection.execute(text(f"VACUUM ANALYZE {table}"))
     try:
         if not args.fill_only:
             with tempfile.TemporaryDirectory() as folder:

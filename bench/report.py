@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -38,6 +38,7 @@ from phoneservice.domain.reports.periods import periods  # noqa: E402
 from phoneservice.domain.reports.report import ReportRequest  # noqa: E402
 from phoneservice.registry import Registry, load_registry  # noqa: E402
 from phoneservice.services.reports import ReportService  # noqa: E402
+from phoneservice.storage.callbacks import RetentionRepository  # noqa: E402
 from phoneservice.storage.engine import create_engine_for, session_factory  # noqa: E402
 from phoneservice.storage.loads import LoadRepository  # noqa: E402
 from phoneservice.storage.migrate import upgrade  # noqa: E402
@@ -50,6 +51,8 @@ UNITS = 15
 YEAR = 2025
 CHUNK = 1_000_000  # calls per INSERT: progress is printed after each
 TIMEZONE = "Europe/Copenhagen"
+RETENTION_DAYS = 90  # the registry's default retention_days
+GOALS = "[goals]\nanswer_rate = 0.9\nservice_level = 0.8\nacknowledged_on_time = 0.95\n"
 ROLLUP_TABLES = (
     "call_day_cells",
     "call_hour_cells",
@@ -122,6 +125,19 @@ def schema_url(url: str) -> str:
     return make_url(url).update_query_dict(options).render_as_string(hide_password=False)
 
 
+def expire(engine: Engine, now: datetime) -> int:
+    """Close the tasks still open 90 days after they opened, as the nightly purge does.
+
+    The generator leaves every tenth task open whatever its age; in production the purge
+    closes those as expired (``RetentionRepository.expire_open``, with their roll-up).
+    """
+    cutoff = now - timedelta(days=RETENTION_DAYS)
+    with session_factory(engine)() as session:
+        expired = RetentionRepository(session, ZoneInfo(TIMEZONE)).expire_open(cutoff, now)
+        session.commit()
+    return expired
+
+
 def fill(engine: Engine, calls: int, days: int = 365) -> None:
     """Generate the calls over ``days`` from 2025-01-01, callbacks and attempts; VACUUM ANALYZE."""
     params = {"units": UNITS, "total": calls, "days": days}
@@ -136,6 +152,8 @@ def fill(engine: Engine, calls: int, days: int = 365) -> None:
         connection.execute(text(ATTEMPTS_SQL))
         connection.execute(text("SELECT setval('callbacks_id_seq', max(id)) FROM callbacks"))
     fill_rollup(engine)
+    expired = expire(engine, datetime(2025, 1, 1, tzinfo=UTC) + timedelta(days=days + 14))
+    print(f"  tasks open over {RETENTION_DAYS} days, expired as the purge does: {expired:,}")
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
         for table in ("calls", "callbacks", "callback_attempts", *ROLLUP_TABLES):
             connection.execute(text(f"VACUUM ANALYZE {table}"))
@@ -170,7 +188,7 @@ def bench_registry(path: Path) -> Path:
         f'hours = {{ "mon-fri" = ["08:00-15:00"] }}\n'
         for n in range(UNITS)
     )
-    header = f'[registry]\nname = "Benchmark"\ntimezone = "{TIMEZONE}"\n'
+    header = f'[registry]\nname = "Benchmark"\ntimezone = "{TIMEZONE}"\n{GOALS}'
     path.write_text(header + units, encoding="utf-8")
     return path
 

@@ -1,16 +1,18 @@
 """The service evaluation for the council (SPEC §13) as a use case.
 
-:class:`EvaluationService` asks the reports for the period split by month and for the
-previous period of the same length unsplit, the staffing roll-up for the period's load
-cells, and hands them with each unit's goals to the domain's pure ``evaluate``. Every
-door (page, PDF, JSON, command line) shows what it returns. The web asks for a limited
-evaluation (the report size limit of :mod:`phoneservice.domain.reports.limits`: two
-years by month for every unit stays well under it); the command line for an unlimited one.
+:class:`EvaluationService` asks the reports for the period (whole, and by month for the
+trend: calls and callbacks only), for the previous period of the same length, and the
+staffing roll-up for the period's load cells, and hands them with each unit's goals to
+the domain's pure ``evaluate``. Every door (page, PDF, JSON, command line) shows what it
+returns. The web asks for a limited evaluation (the report size limit of
+:mod:`phoneservice.domain.reports.limits`: two years by month for every unit stays well
+under it); the command line for an unlimited one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime
 
 from phoneservice.domain.evaluation.evaluate import evaluate, previous_period
@@ -21,6 +23,10 @@ from phoneservice.registry import Registry
 from phoneservice.services.reports import ReportService
 
 Clock = Callable[[], datetime]
+# What the evaluation reads of the reports: the whole period without withheld numbers (it
+# does not show them), and the months of the trend with the calls and callbacks only.
+WHOLE = ("calls", "closed_hours", "callbacks")
+MONTHS = ("calls", "callbacks")
 Loads = Callable[[date, date, str | None], list[LoadCell]]
 GoalsOf = Callable[[str | None], Goals]
 
@@ -67,11 +73,13 @@ class EvaluationService:
         if last < first:
             raise ReversedRange(f"the range ends ({last}) before it starts ({first})")
         before_first, before_last = previous_period(first, last)
-        this = self.reports.report(
-            ReportRequest(first, last, unit, by="month"), scope, limited=limited
+        whole = self.reports.report(
+            ReportRequest(first, last, unit, passes=WHOLE), scope, limited=limited
         )
+        months = ReportRequest(first, last, unit, by="month", passes=MONTHS)
+        this = replace(self.reports.report(months, scope, limited=limited), whole=whole.whole)
         previous = self.reports.report(
-            ReportRequest(before_first, before_last, unit), scope, limited=limited
+            ReportRequest(before_first, before_last, unit, passes=WHOLE), scope, limited=limited
         )
         cells = self.loads(first, last, unit)
         now = self.clock().astimezone(self.registry.timezone)

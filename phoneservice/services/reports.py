@@ -95,7 +95,7 @@ class ReportService:
         tz, now = self.registry.timezone, self.clock()
         parts = periods(request.first, request.last, request.by, tz)
         with self.sessions() as session:
-            data = ReportRepository(session).data(parts, request.unit, now)
+            data = ReportRepository(session).data(parts, request.unit, now, request.passes)
         names = {unit.id: unit.name for unit in self.registry.units.values()}
         rows = row_names(names, data, request.unit)
         return build_report(request, parts, rows, data, self.parameters(), now.astimezone(tz))

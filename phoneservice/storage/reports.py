@@ -20,7 +20,7 @@ tested against, are in the test suite (``tests/storage/direct_reports.py``).
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -50,6 +50,7 @@ from phoneservice.domain.reports.cells import (
     WithheldCell,
 )
 from phoneservice.domain.reports.periods import Period
+from phoneservice.domain.reports.report import PASSES
 from phoneservice.domain.reports.rollup import unit_of, wait_of
 from phoneservice.storage.callback_rollup import CALLBACK_CELLS, task_facts
 from phoneservice.storage.callbacks import CALLBACKS, CALLS
@@ -67,13 +68,23 @@ class ReportRepository:
         self._session = session
         self._dialect = session.get_bind().dialect.name
 
-    def data(self, periods: Sequence[Period], unit: str | None, now: datetime) -> ReportData:
-        """Every cell the report's figures need, for ``periods`` (consecutive) and ``unit``."""
-        callbacks, medians = self.callbacks(periods, unit, now)
+    def data(
+        self,
+        periods: Sequence[Period],
+        unit: str | None,
+        now: datetime,
+        passes: Collection[str] = PASSES,
+    ) -> ReportData:
+        """The cells the report's figures need, for ``periods`` (consecutive) and ``unit``,
+        read by each of ``passes`` (a pass not asked for gives no cells).
+        """
+        callbacks, medians = (
+            self.callbacks(periods, unit, now) if "callbacks" in passes else ([], {})
+        )
         return ReportData(
-            self.call_cells(periods, unit),
-            self.closed_hours(periods, unit),
-            self.withheld(periods, unit),
+            self.call_cells(periods, unit) if "calls" in passes else [],
+            self.closed_hours(periods, unit) if "closed_hours" in passes else [],
+            self.withheld(periods, unit) if "withheld" in passes else [],
             callbacks,
             medians,
         )

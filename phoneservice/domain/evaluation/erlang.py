@@ -35,12 +35,15 @@ No library: ``pyworkforce`` would give Erlang C and A but brings OR-Tools and pa
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 SECONDS_PER_HOUR = 3600
 MAX_AGENTS = 100_000  # a search that has not met the target by then gives up
 MAX_QUEUE = 20_000  # Erlang A looks at most this many callers waiting
-_TAIL = 40.0  # states whose weight is below e**-40 of the largest are left out
+_FLOOR = math.exp(-40.0)  # states whose weight is below e**-40 of the largest are left out
+_RESCALE = 1e250  # weights are divided down before they pass this
+_TINY = 1e-290  # a first term below this is summed in logarithms
 
 
 def erlang_b(traffic: float, agents: int) -> float:
@@ -143,8 +146,17 @@ def service_level_a(
     agents: int,
     threshold_s: float,
 ) -> float:
-    """Erlang A: the share of all callers answered within ``threshold_s`` seconds."""
-    return erlang_a(arrivals_per_hour, handling_s, patience_s, agents, threshold_s).service_level
+    """Erlang A: the share of all callers answered within ``threshold_s`` seconds.
+
+    The same figure as :func:`erlang_a`'s, without the shares it does not need.
+    """
+    arrival = arrivals_per_hour / SECONDS_PER_HOUR
+    if arrival <= 0 or agents <= 0:
+        return 1.0 if arrival <= 0 else 0.0
+    service, patience = 1.0 / handling_s, 1.0 / patience_s
+    queued = _stationary(arrival, service, patience, agents)[agents:]
+    served = _served_within(queued, agents * service, patience, threshold_s)
+    return min(1.0, (1.0 - math.fsum(queued)) + served)
 
 
 def agents_needed_a(
@@ -153,12 +165,15 @@ def agents_needed_a(
     patience_s: float,
     threshold_s: float,
     target: float,
+    near: int | None = None,
 ) -> int | None:
     """The fewest agents for an Erlang A service level of at least ``target``.
 
     ``c`` agents answer at most ``c/A`` of the callers, so fewer than ``target·A`` cannot
-    do; from there the search doubles its step until the target is met, then bisects
-    (the level rises with the agents). None if :data:`MAX_AGENTS` do not reach it.
+    do. ``near`` (Erlang C's answer, usually a few agents above) is tried first: if it
+    meets the target the answer lies between; otherwise the search doubles its step from
+    there until the target is met. Then it bisects (the level rises with the agents).
+    None if :data:`MAX_AGENTS` do not reach it.
     """
     if arrivals_per_hour <= 0:
         return 0
@@ -168,12 +183,19 @@ def agents_needed_a(
         level = service_level_a(arrivals_per_hour, handling_s, patience_s, agents, threshold_s)
         return level >= target
 
-    low, step = max(0, math.ceil(target * traffic) - 1), 1  # ``low`` agents fall short
+    low = max(0, math.ceil(target * traffic) - 1)  # ``low`` agents fall short
+    if near is not None and near > low and meets(near):
+        return _bisect(meets, low, near)
+    low, step = max(low, near or 0), 1
     while not meets(low + step):
         low, step = low + step, step * 2
         if low + step > MAX_AGENTS:
             return None
-    high = low + step
+    return _bisect(meets, low, low + step)
+
+
+def _bisect(meets: Callable[[int], bool], low: int, high: int) -> int:
+    """The fewest agents in ``(low, high]`` that meet the target (``high`` does)."""
     while high - low > 1:
         middle = (low + high) // 2
         low, high = (low, middle) if meets(middle) else (middle, high)
@@ -181,21 +203,36 @@ def agents_needed_a(
 
 
 def _stationary(arrival: float, service: float, patience: float, agents: int) -> list[float]:
-    """The stationary distribution of the number in the system, truncated, summing to 1."""
-    logs, top = [0.0], 0.0
-    n = 0
-    while True:
-        death = min(n + 1, agents) * service + max(n + 1 - agents, 0) * patience
-        ratio = arrival / death
-        logs.append(logs[-1] + math.log(ratio))
-        top = max(top, logs[-1])
+    """The stationary distribution of the number in the system, truncated, summing to 1.
+
+    Weights are products of the birth-death ratios, rescaled before they could overflow.
+    """
+    weights, weight, top = [1.0], 1.0, 1.0
+    for n in range(1, agents + 1):  # nobody waits: n agents busy
+        weight *= arrival / (n * service)
+        weights.append(weight)
+        top = max(top, weight)
+        if weight > _RESCALE:
+            weights, weight, top = _rescaled(weights, weight), 1.0, top / weight
+    busy, n = agents * service, agents
+    while n < agents + MAX_QUEUE:  # n - agents callers wait, each may give up
         n += 1
-        past_peak = n >= agents and ratio < 1
-        if (past_peak and logs[-1] < top - _TAIL) or n >= agents + MAX_QUEUE:
+        ratio = arrival / (busy + (n - agents) * patience)
+        weight *= ratio
+        weights.append(weight)
+        if weight > top:
+            top = weight
+            if weight > _RESCALE:
+                weights, weight, top = _rescaled(weights, weight), 1.0, 1.0
+        elif ratio < 1 and weight < top * _FLOOR:
             break
-    weights = [math.exp(x - top) for x in logs]
     total = math.fsum(weights)
     return [w / total for w in weights]
+
+
+def _rescaled(weights: list[float], by: float) -> list[float]:
+    """``weights`` divided by ``by`` (the small ones may vanish: they weigh nothing)."""
+    return [w / by for w in weights]
 
 
 def _served_within(queued: list[float], busy_rate: float, patience: float, limit: float) -> float:
@@ -210,10 +247,24 @@ def _served_within(queued: list[float], busy_rate: float, patience: float, limit
     if limit <= 0:
         return 0.0
     x, log_z = busy_rate / patience, -patience * limit
-    log_step = math.log(-math.expm1(log_z))  # log(1 - z)
-    log_term = (x + 1) * log_z  # the negative binomial's terms, in logarithms: never overflow
-    below = math.exp(log_term)  # I_z(x+1, j+1), built up term by term
-    total = 0.0
+    step = -math.expm1(log_z)  # 1 - z
+    term = math.exp((x + 1) * log_z)  # the negative binomial's first term
+    if term < _TINY:  # it would underflow: the same sum in logarithms
+        return _served_within_logs(queued, x, log_z, math.log(step))
+    below, total = term, 0.0  # I_z(x+1, j+1), built up term by term
+    for j, arriving in enumerate(queued):
+        if j:
+            term *= (x + j) / j * step
+            below += term
+        if below < 1.0:
+            total += arriving * x / (x + j + 1) * (1.0 - below)
+    return total
+
+
+def _served_within_logs(queued: list[float], x: float, log_z: float, log_step: float) -> float:
+    """:func:`_served_within` with the terms in logarithms, for a first term below 1e-290."""
+    log_term = (x + 1) * log_z
+    below, total = math.exp(log_term), 0.0
     for j, arriving in enumerate(queued):
         if j:
             log_term += math.log((x + j) / j) + log_step

@@ -286,4 +286,4 @@ def _needed(
     needed_c = agents_needed_c(arrivals, handling, threshold_s, target)
     if patience is None or patience <= 0:
         return needed_c, None
-    return needed_c, agents_needed_a(arrivals, handling, patience, threshold_s, target)
+    return needed_c, agents_needed_a(arrivals, handling, patience, threshold_s, target, needed_c)

@@ -27,14 +27,23 @@ TOTAL = "I alt"
 NO_UNIT = "Uden enhed"  # calls that matched neither a queue nor an inbound number
 
 
+# The report's reads (SPEC §7): every door asks for all of them; the evaluation asks its
+# monthly trend for the calls and callbacks only, and its whole period without withheld
+# numbers, which it does not show. A figure of a pass not read counts nothing (0).
+PASSES = ("calls", "closed_hours", "withheld", "callbacks")
+
+
 @dataclass(frozen=True, slots=True)
 class ReportRequest:
-    """What was asked: local dates ``first`` to ``last`` inclusive, one unit or all, a split."""
+    """What was asked: local dates ``first`` to ``last`` inclusive, one unit or all, a split,
+    and which of the report's reads (:data:`PASSES`) to make.
+    """
 
     first: date
     last: date
     unit: str | None = None
     by: str | None = None
+    passes: tuple[str, ...] = PASSES
 
 
 @dataclass(frozen=True, slots=True)

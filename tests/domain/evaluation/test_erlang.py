@@ -225,3 +225,21 @@ def test_erlang_a_in_closed_form_equals_uniformization_of_the_chain(
     assert closed == pytest.approx(
         uniformized(queued, agents * service, impatience, threshold), abs=1e-9
     )
+
+
+@settings(max_examples=40, deadline=None)
+@given(CALLS, HANDLING, THRESHOLD, PATIENCE, TARGET, st.integers(min_value=0, max_value=80))
+def test_erlang_a_agents_needed_do_not_depend_on_where_the_search_starts(
+    calls, handling, threshold, patience, target, near
+):
+    alone = agents_needed_a(calls, handling, patience, threshold, target)
+    assert agents_needed_a(calls, handling, patience, threshold, target, near) == alone
+
+
+@settings(max_examples=40, deadline=None)
+@given(CALLS, HANDLING, THRESHOLD, PATIENCE, st.integers(min_value=0, max_value=40))
+def test_the_erlang_a_service_level_alone_is_erlang_a_s(
+    calls, handling, threshold, patience, agents
+):
+    whole = erlang_a(calls, handling, patience, agents, threshold)
+    assert service_level_a(calls, handling, patience, agents, threshold) == whole.service_level
