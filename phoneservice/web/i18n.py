@@ -27,7 +27,12 @@ def init(app: Flask) -> None:
     Babel(app, locale_selector=select_language)
     app.after_request(_remember_choice)
     app.context_processor(
-        lambda: {"language": language(), "languages": LANGUAGES, "language_url": language_url}
+        lambda: {
+            "language": language(),
+            "languages": LANGUAGES,
+            "language_url": language_url,
+            "words": words,
+        }
     )
 
 

@@ -149,7 +149,7 @@ def test_the_pdf_holds_the_cover_the_goals_and_the_figures(site: Site) -> None:
     pages = [p.extract_text() for p in reader.pages]
     assert reader.pages[0].mediabox.width == pytest.approx(595.3, abs=1)  # A4
     assert "Lab Kommune" in pages[0] or site.office.registry.name in pages[0]
-    assert "2025-11-01" in pages[0] and "2026-10-31" in pages[0]
+    assert "1. november 2025" in pages[0] and "31. oktober 2026" in pages[0]
     whole = "\n".join(pages)
     assert "Svarprocent i telefontiden" in whole  # Danish even when the page was English
     assert "Bemanding pr. time i ugen" in whole
