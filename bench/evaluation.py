@@ -18,7 +18,6 @@ over 2025. Medians of ``--rounds`` runs after one warm-up. ``--keep`` keeps the 
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 from datetime import UTC, date, datetime
@@ -27,16 +26,21 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Engine, make_url, text  # noqa: E402
+from sqlalchemy import Engine, text  # noqa: E402
 
-from bench.report import bench_registry, expire, fill, timed  # noqa: E402
+from bench.report import (  # noqa: E402
+    arguments,
+    bench_registry,
+    bench_schema,
+    expire,
+    fill,
+    timed,
+)
 from phoneservice.registry import load_registry  # noqa: E402
 from phoneservice.services.reports import ReportService  # noqa: E402
-from phoneservice.storage.engine import create_engine_for, session_factory  # noqa: E402
-from phoneservice.storage.migrate import upgrade  # noqa: E402
+from phoneservice.storage.engine import session_factory  # noqa: E402
 
 SCHEMA = "bench_evaluation"
-DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/test"
 FIRST, LAST = date(2025, 1, 1), date(2026, 12, 31)
 NOW = datetime(2027, 1, 15, tzinfo=UTC)
 DAYS = (LAST - FIRST).days + 1
@@ -44,12 +48,6 @@ ONE_YEAR = (
     "SELECT count(*) FROM calls "
     "WHERE arrived_at >= '2025-01-01 00:00+01' AND arrived_at < '2026-01-01 00:00+01'"
 )
-
-
-def schema_url(url: str) -> str:
-    """``url`` with the benchmark schema first on the search path."""
-    options = {"options": f"-csearch_path={SCHEMA}"}
-    return make_url(url).update_query_dict(options).render_as_string(hide_password=False)
 
 
 def measure(engine: Engine, registry_path: Path, rounds: int) -> None:
@@ -80,39 +78,21 @@ def measure(engine: Engine, registry_path: Path, rounds: int) -> None:
 
 def main() -> None:
     """Fill the schema (unless reused), measure, and drop it (unless kept)."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--url", default=DEFAULT_URL)
-    parser.add_argument("--calls", type=int, default=20_000_000)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--keep", action="store_true", help="keep the schema afterwards")
-    parser.add_argument("--reuse", action="store_true", help="measure a kept schema")
+    parser = arguments(__doc__, 20_000_000)
     parser.add_argument("--fill-only", action="store_true", help="fill and keep, no timing")
     args = parser.parse_args()
-    admin = create_engine_for(args.url)
-    engine = create_engine_for(schema_url(args.url))
-    if not args.reuse:
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        upgrade(schema_url(args.url))
-        print(f"filling {SCHEMA} with {args.calls:,} calls over {DAYS} days", flush=True)
-        fill(engine, args.calls, DAYS)
-    else:
-        upgrade(schema_url(args.url))  # a kept schema gets newer roll-ups by their backfill
-        if expire(engine, NOW):
+    keep = args.keep or args.fill_only
+    with bench_schema(args.url, SCHEMA, fresh=not args.reuse, keep=keep) as engine:
+        if not args.reuse:
+            print(f"filling {SCHEMA} with {args.calls:,} calls over {DAYS} days", flush=True)
+            fill(engine, args.calls, DAYS)
+        elif expire(engine, NOW):  # a schema kept from before tasks were expired
             with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 for table in ("callbacks", "callback_day_cells"):
                     connection.execute(text(f"VACUUM ANALYZE {table}"))
-    try:
         if not args.fill_only:
             with tempfile.TemporaryDirectory() as folder:
                 measure(engine, bench_registry(Path(folder) / "bench.toml"), args.rounds)
-    finally:
-        engine.dispose()
-        if not (args.keep or args.fill_only):
-            with admin.begin() as connection:
-                connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        admin.dispose()
 
 
 if __name__ == "__main__":

@@ -20,11 +20,12 @@ as before the roll-ups; and the staffing roll-up read for the year). Medians of
 from __future__ import annotations
 
 import argparse
+import contextlib
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -119,10 +120,42 @@ FROM callbacks WHERE state <> 'open'
 """
 
 
-def schema_url(url: str) -> str:
-    """``url`` with the benchmark schema first on the search path."""
-    options = {"options": f"-csearch_path={SCHEMA}"}
+def schema_url(url: str, schema: str = SCHEMA) -> str:
+    """``url`` with the benchmark's schema first on the search path."""
+    options = {"options": f"-csearch_path={schema}"}
     return make_url(url).update_query_dict(options).render_as_string(hide_password=False)
+
+
+def arguments(description: str | None, calls: int) -> argparse.ArgumentParser:
+    """The options of a bench on a generated schema: server, size, rounds, keep, reuse."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--url", default=DEFAULT_URL)
+    parser.add_argument("--calls", type=int, default=calls)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--keep", action="store_true", help="keep the schema afterwards")
+    parser.add_argument("--reuse", action="store_true", help="measure a kept schema")
+    return parser
+
+
+@contextlib.contextmanager
+def bench_schema(url: str, schema: str, *, fresh: bool, keep: bool) -> Iterator[Engine]:
+    """An engine on ``schema``, created anew when ``fresh``, migrated (a kept one gets the
+    newer migrations and their backfills), and dropped afterwards unless ``keep``.
+    """
+    admin, engine = create_engine_for(url), create_engine_for(schema_url(url, schema))
+    if fresh:
+        with admin.begin() as connection:
+            connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+            connection.execute(text(f"CREATE SCHEMA {schema}"))
+    upgrade(schema_url(url, schema))
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        if not keep:
+            with admin.begin() as connection:
+                connection.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
 
 
 def expire(engine: Engine, now: datetime) -> int:
@@ -256,31 +289,13 @@ def passes(
 
 def main() -> None:
     """Fill the schema (unless reused), measure, and drop it (unless kept)."""
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--url", default=DEFAULT_URL)
-    parser.add_argument("--calls", type=int, default=10_000_000)
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--keep", action="store_true", help="keep the schema afterwards")
-    parser.add_argument("--reuse", action="store_true", help="measure a kept schema")
-    args = parser.parse_args()
-    admin = create_engine_for(args.url)
-    engine = create_engine_for(schema_url(args.url))
-    if not args.reuse:
-        with admin.begin() as connection:
-            connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-            connection.execute(text(f"CREATE SCHEMA {SCHEMA}"))
-        upgrade(schema_url(args.url))
-        print(f"filling {SCHEMA} with {args.calls:,} calls", flush=True)
-        fill(engine, args.calls)
-    try:
+    args = arguments(__doc__, 10_000_000).parse_args()
+    with bench_schema(args.url, SCHEMA, fresh=not args.reuse, keep=args.keep) as engine:
+        if not args.reuse:
+            print(f"filling {SCHEMA} with {args.calls:,} calls", flush=True)
+            fill(engine, args.calls)
         with tempfile.TemporaryDirectory() as folder:
             measure(engine, bench_registry(Path(folder) / "bench.toml"), args.rounds)
-    finally:
-        engine.dispose()
-        if not args.keep:
-            with admin.begin() as connection:
-                connection.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        admin.dispose()
 
 
 if __name__ == "__main__":
